@@ -1,0 +1,198 @@
+"""The few layers Keras lacks, written with `keras.ops` only so they run on every backend.
+
+- `lecun_tanh`: LeNet-5's squashing function, 1.7159 * tanh(2a/3).
+- `Subsampling`: LeNet-5's S2/S4, a 2x2 sum times one trainable coefficient plus one bias per map.
+- `SparseConv2D`: a convolution where each output map sees only some input maps (LeNet-5's C3).
+- `EuclideanRBF`: LeNet-5's output units, squared distances to fixed parameter vectors.
+
+Every layer implements `get_config`, so a saved model loads back with identical predictions.
+"""
+
+import numpy as np
+import keras
+from keras import ops
+
+PACKAGE = "cnn_lessons"
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+def lecun_tanh(x):
+    """LeNet-5's squashing function f(a) = A tanh(S a), with A = 1.7159 and S = 2/3.
+
+    The constants make f(1) = 1 and f(-1) = -1, so targets of +-1 sit where the slope is largest
+    (LeCun et al. 1998, Appendix A).
+    """
+    return 1.7159 * ops.tanh(x * (2.0 / 3.0))
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class Subsampling(keras.layers.Layer):
+    """LeNet-5's sub-sampling layer (S2, S4): 2 trainable parameters per feature map.
+
+    Each output unit adds its 2x2 non-overlapping inputs, multiplies the sum by the map's
+    trainable coefficient, adds the map's trainable bias, then applies `activation`.
+    """
+
+    def __init__(self, pool_size=2, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = int(pool_size)
+        self.activation = keras.activations.get(activation)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        self.coefficient = self.add_weight(shape=(channels,), initializer="ones", name="coefficient")
+        self.bias = self.add_weight(shape=(channels,), initializer="zeros", name="bias")
+
+    def call(self, inputs):
+        window = self.pool_size * self.pool_size
+        sums = ops.average_pool(inputs, self.pool_size, strides=self.pool_size) * window
+        return self.activation(sums * self.coefficient + self.bias)
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = input_shape
+        return (batch, height // self.pool_size, width // self.pool_size, channels)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "pool_size": self.pool_size,
+            "activation": keras.activations.serialize(self.activation),
+        }
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SparseConv2D(keras.layers.Layer):
+    """A 'valid' convolution in which output map `j` sees only the input maps `connections[j]`.
+
+    Only the connected kernels are weights (`n_connections * kh * kw` of them, plus one bias per
+    output map), so Keras counts exactly what the paper counts. At call time they are scattered
+    into a full (kh, kw, in, out) kernel by a fixed 0/1 placement matrix, which keeps the layer
+    a single convolution on every backend.
+    """
+
+    def __init__(self, connections, kernel_size=5, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.connections = tuple(tuple(int(i) for i in inputs) for inputs in connections)
+        if not self.connections or any(len(inputs) == 0 for inputs in self.connections):
+            raise ValueError(
+                "SparseConv2D needs at least one input map for every output map. "
+                f"Received: connections={connections!r}"
+            )
+        self.kernel_size = int(kernel_size)
+        self.activation = keras.activations.get(activation)
+        self.filters = len(self.connections)
+        self.n_connections = sum(len(inputs) for inputs in self.connections)
+
+    def build(self, input_shape):
+        in_channels = input_shape[-1]
+        needed = 1 + max(max(inputs) for inputs in self.connections)
+        if needed > in_channels:
+            raise ValueError(
+                f"SparseConv2D '{self.name}' connects to input map {needed - 1}, but its input has "
+                f"{in_channels} maps. Received: input_shape={tuple(input_shape)}"
+            )
+        placement = np.zeros((self.n_connections, in_channels * self.filters), dtype="float32")
+        k = 0
+        for out_map, inputs in enumerate(self.connections):
+            for in_map in inputs:
+                placement[k, in_map * self.filters + out_map] = 1.0
+                k += 1
+        self.placement = ops.convert_to_tensor(placement)
+        self.in_channels = in_channels
+        size = self.kernel_size
+        fan_in = size * size * self.n_connections / self.filters
+        limit = float(np.sqrt(3.0 / fan_in))  # LeCun uniform on the average fan-in
+        self.kernel = self.add_weight(
+            shape=(size, size, self.n_connections),
+            initializer=keras.initializers.RandomUniform(-limit, limit),
+            name="kernel",
+        )
+        self.bias = self.add_weight(shape=(self.filters,), initializer="zeros", name="bias")
+
+    def full_kernel(self):
+        """The (kh, kw, in, out) kernel with zeros where the connection table has no link."""
+        size = self.kernel_size
+        flat = ops.reshape(self.kernel, (size * size, self.n_connections))
+        full = ops.matmul(flat, ops.cast(self.placement, flat.dtype))
+        return ops.reshape(full, (size, size, self.in_channels, self.filters))
+
+    def call(self, inputs):
+        outputs = ops.conv(inputs, ops.cast(self.full_kernel(), inputs.dtype), padding="valid")
+        return self.activation(outputs + ops.cast(self.bias, outputs.dtype))
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, _ = input_shape
+        shrink = self.kernel_size - 1
+        return (batch, height - shrink, width - shrink, self.filters)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "connections": [list(inputs) for inputs in self.connections],
+            "kernel_size": self.kernel_size,
+            "activation": keras.activations.serialize(self.activation),
+        }
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class EuclideanRBF(keras.layers.Layer):
+    """Euclidean radial basis function units: output i is sum_j (x_j - w_ij)^2.
+
+    The parameter vectors `centers` (input_dim x units) are fixed, not trained, as in LeNet-5's
+    output layer. The output is a penalty: the predicted class is the one with the smallest
+    value. Train it with `rbf_loss` and measure it with `rbf_accuracy`.
+    """
+
+    def __init__(self, centers, **kwargs):
+        super().__init__(**kwargs)
+        self.centers_value = np.asarray(centers, dtype="float32")
+        if self.centers_value.ndim != 2:
+            raise ValueError(
+                "EuclideanRBF needs a 2-D (input_dim, units) array of centers. "
+                f"Received: shape {self.centers_value.shape}"
+            )
+        self.units = self.centers_value.shape[1]
+
+    def build(self, input_shape):
+        if input_shape[-1] != self.centers_value.shape[0]:
+            raise ValueError(
+                f"EuclideanRBF '{self.name}' has centers for {self.centers_value.shape[0]} inputs, "
+                f"but its input has {input_shape[-1]}. Received: input_shape={tuple(input_shape)}"
+            )
+        self.centers = self.add_weight(
+            shape=self.centers_value.shape,
+            initializer=keras.initializers.Constant(self.centers_value),
+            trainable=False,
+            name="centers",
+        )
+
+    def call(self, inputs):
+        centers = ops.cast(self.centers, inputs.dtype)
+        # |x - w|^2 = |x|^2 - 2 x.w + |w|^2, one matrix product instead of a 3-D difference.
+        x_sq = ops.sum(ops.square(inputs), axis=-1, keepdims=True)
+        w_sq = ops.sum(ops.square(centers), axis=0, keepdims=True)
+        return ops.maximum(x_sq - 2.0 * ops.matmul(inputs, centers) + w_sq, 0.0)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "centers": self.centers_value.tolist()}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+def rbf_loss(y_true, penalties):
+    """LeNet-5's loss (eq. 9 without its constant j): cross-entropy on the logits -penalties.
+
+    It pulls the correct class's penalty down and pushes the others up, so the RBF centers
+    cannot all collapse onto the same output.
+    """
+    return keras.losses.sparse_categorical_crossentropy(y_true, -penalties, from_logits=True)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+def rbf_accuracy(y_true, penalties):
+    """Accuracy for penalty outputs: the prediction is the class with the smallest penalty."""
+    predicted = ops.argmin(penalties, axis=-1)
+    y_true = ops.reshape(ops.cast(y_true, predicted.dtype), ops.shape(predicted))
+    return ops.cast(ops.equal(predicted, y_true), "float32")

@@ -1,0 +1,145 @@
+"""Figures for the chapters. Each function returns a closed matplotlib Figure: a notebook shows
+it once (as the cell's value), a script can `savefig` it, and no figure lingers in memory."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def _finish(fig):
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def learning_curves(runs, metrics=("loss", "accuracy")):
+    """Training and validation curves per epoch, one panel per metric.
+
+    Args:
+        runs: {label: history dict} (a `training.Run.history` or `model.fit(...).history`).
+    """
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.4))
+    axes = np.atleast_1d(axes)
+    for ax, metric in zip(axes, metrics):
+        for (label, history), color in zip(runs.items(), plt.rcParams["axes.prop_cycle"]):
+            epochs = np.arange(1, len(history[metric]) + 1)
+            ax.plot(epochs, history[metric], "-o", color=color["color"], label=f"{label} train")
+            if f"val_{metric}" in history:
+                ax.plot(epochs, history[f"val_{metric}"], "--", color=color["color"],
+                        label=f"{label} validation")  # fmt: skip
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    return _finish(fig)
+
+
+def confusion_counts(y_true, y_pred, n_classes):
+    """Matrix of counts: row = true class, column = predicted class."""
+    matrix = np.zeros((n_classes, n_classes), dtype=int)
+    np.add.at(matrix, (np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)), 1)
+    return matrix
+
+
+def confusion_matrix(y_true, y_pred, class_names, title=""):
+    """The confusion matrix with counts written in each cell."""
+    n = len(class_names)
+    matrix = confusion_counts(y_true, y_pred, n)
+    fig, ax = plt.subplots(figsize=(0.5 * n + 2.5, 0.5 * n + 2))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(n), class_names, rotation=45 if n and len(str(class_names[0])) > 2 else 0)
+    ax.set_yticks(range(n), class_names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    limit = matrix.max() / 2
+    for i in range(n):
+        for j in range(n):
+            if matrix[i, j]:
+                ax.text(j, i, matrix[i, j], ha="center", va="center", fontsize=7,
+                        color="white" if matrix[i, j] > limit else "black")  # fmt: skip
+    ax.set_title(title or f"accuracy {np.trace(matrix) / matrix.sum():.2%}")
+    return _finish(fig)
+
+
+def _image(ax, image):
+    image = np.asarray(image)
+    if image.shape[-1] == 1:
+        ax.imshow(image[..., 0], cmap="gray_r" if image.mean() < 0.5 else "gray")
+    else:
+        ax.imshow(np.clip(image, 0, 1))
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def misclassified(x, y_true, y_pred, class_names, limit=24, columns=8):
+    """The first `limit` misclassified images, titled 'true -> predicted'."""
+    wrong = np.flatnonzero(np.asarray(y_true).reshape(-1) != np.asarray(y_pred).reshape(-1))
+    shown = wrong[:limit]
+    rows = max(1, -(-len(shown) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.5 * rows))
+    for ax in np.ravel(axes):
+        ax.axis("off")
+    for ax, index in zip(np.ravel(axes), shown):
+        ax.axis("on")
+        _image(ax, x[index])
+        ax.set_title(f"{class_names[y_true[index]]} -> {class_names[y_pred[index]]}", fontsize=8)
+    fig.suptitle(f"{len(wrong)} of {len(y_true)} test images misclassified", fontsize=10)
+    return _finish(fig)
+
+
+def _tiles(images, titles, columns, cmap):
+    rows = max(1, -(-len(images) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.2 * columns, 1.3 * rows))
+    for ax in np.ravel(axes):
+        ax.axis("off")
+    for ax, image, title in zip(np.ravel(axes), images, titles):
+        ax.imshow(image, cmap=cmap)
+        ax.set_title(title, fontsize=7)
+    return fig
+
+
+def filters(kernel, columns=8, names=None):
+    """Convolution filters as tiles. `kernel` is (kh, kw, in, out): RGB tiles when in == 3,
+    else the first input map in grey. Each tile is scaled to its own range."""
+    kernel = np.asarray(kernel)
+    images = []
+    for j in range(kernel.shape[-1]):
+        tile = kernel[..., j] if kernel.shape[2] == 3 else kernel[:, :, 0, j]
+        images.append((tile - tile.min()) / (np.ptp(tile) or 1.0))
+    titles = names or [str(j) for j in range(len(images))]
+    return _finish(_tiles(images, titles, columns, None if kernel.shape[2] == 3 else "gray"))
+
+
+def feature_maps(model, layer_name, image, columns=8, limit=32):
+    """The activations of `layer_name` for one image, one tile per channel (up to `limit`)."""
+    import keras
+
+    probe = keras.Model(model.inputs, model.get_layer(layer_name).output)
+    maps = np.asarray(probe(np.asarray(image)[None], training=False))[0][..., :limit]
+    images = [maps[..., c] for c in range(maps.shape[-1])]
+    fig = _tiles(images, [f"{layer_name}:{c}" for c in range(len(images))], columns, "viridis")
+    return _finish(fig)
+
+
+def connection_table(connections, n_inputs, input_label="input map", output_label="output map"):
+    """A sparse connection table (e.g. LeNet-5's C3, Table I): a dark cell is a connection."""
+    table = np.zeros((n_inputs, len(connections)), dtype=int)
+    for out_map, inputs in enumerate(connections):
+        table[list(inputs), out_map] = 1
+    fig, ax = plt.subplots(figsize=(0.4 * len(connections) + 1.5, 0.4 * n_inputs + 1.2))
+    ax.imshow(table, cmap="Greys", vmin=0, vmax=1.4)
+    ax.set_xticks(range(len(connections)))
+    ax.set_yticks(range(n_inputs))
+    ax.set_xticks(np.arange(-0.5, len(connections)), minor=True)
+    ax.set_yticks(np.arange(-0.5, n_inputs), minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    ax.tick_params(which="minor", length=0)
+    ax.set_xlabel(output_label)
+    ax.set_ylabel(input_label)
+    ax.set_title(f"{table.sum()} connections of {table.size}")
+    return _finish(fig)
+
+
+def bitmaps(vectors, shape, titles, columns=10):
+    """Parameter vectors drawn as bitmaps (LeNet-5's RBF centers: 84 = 12 rows x 7 columns)."""
+    images = [np.asarray(v).reshape(shape) for v in np.asarray(vectors).T]
+    return _finish(_tiles(images, titles, columns, "gray_r"))
