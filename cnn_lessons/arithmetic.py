@@ -131,7 +131,7 @@ for _type in (
     L.Activation, L.ReLU, L.Softmax, L.LeakyReLU, L.Dropout, L.SpatialDropout2D, L.Rescaling,
     L.ZeroPadding2D, L.Cropping2D, L.Identity, L.Add, L.Concatenate, L.Multiply, L.Average,
     L.Maximum, L.Subtract, L.RandomFlip, L.RandomTranslation, L.RandomCrop, L.RandomRotation,
-    L.RandomZoom, L.RandomContrast,
+    L.RandomZoom, L.RandomContrast, ours.LocalResponseNormalization,
 ):  # fmt: skip
     RULES[_type] = _no_params
 

@@ -4,6 +4,7 @@
 - `Subsampling`: LeNet-5's S2/S4, a 2x2 sum times one trainable coefficient plus one bias per map.
 - `SparseConv2D`: a convolution where each output map sees only some input maps (LeNet-5's C3).
 - `EuclideanRBF`: LeNet-5's output units, squared distances to fixed parameter vectors.
+- `LocalResponseNormalization`: AlexNet's (also VGG's A-LRN and GoogLeNet's) channel normalization.
 
 Every layer implements `get_config`, so a saved model loads back with identical predictions.
 """
@@ -196,3 +197,34 @@ def rbf_accuracy(y_true, penalties):
     predicted = ops.argmin(penalties, axis=-1)
     y_true = ops.reshape(ops.cast(y_true, predicted.dtype), ops.shape(predicted))
     return ops.cast(ops.equal(predicted, y_true), "float32")
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class LocalResponseNormalization(keras.layers.Layer):
+    """Local response normalization across channels (Krizhevsky et al. 2012, section 3.3):
+
+        b_i = a_i / (k + alpha * sum_{j = i - size//2 .. i + size//2} a_j^2) ** beta
+
+    with the sum clipped to the channels that exist. The paper's values are the defaults: k = 2,
+    size n = 5, alpha = 1e-4, beta = 0.75. Alpha is used as written, not divided by n as Caffe
+    and PyTorch do (their alpha = n * ours gives the same layer). No parameters.
+    """
+
+    def __init__(self, size=5, k=2.0, alpha=1e-4, beta=0.75, **kwargs):
+        super().__init__(**kwargs)
+        if int(size) < 1 or int(size) % 2 == 0:
+            raise ValueError(f"`size` must be a positive odd number of channels. Received: size={size}")
+        self.size, self.k, self.alpha, self.beta = int(size), float(k), float(alpha), float(beta)
+
+    def call(self, inputs):
+        half, channels = self.size // 2, inputs.shape[-1]
+        squares = ops.pad(ops.square(inputs), [[0, 0]] * (len(inputs.shape) - 1) + [[half, half]])
+        window_sum = sum(squares[..., j : j + channels] for j in range(self.size))
+        return inputs / ops.power(self.k + self.alpha * window_sum, self.beta)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "k": self.k, "alpha": self.alpha,
+                "beta": self.beta}  # fmt: skip
