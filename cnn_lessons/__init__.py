@@ -6,11 +6,37 @@ arguments (`input_shape`, `classes`, ...) and returns a `keras.Model`.
 """
 
 import os
+import sys
+from functools import partial
 
-# TensorFlow's C++ start-up chatter would otherwise land in every notebook's first output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from functools import partial  # noqa: E402
+
+def _import_keras_quietly():
+    """Import Keras (and so TensorFlow) with the process's stderr silenced.
+
+    TensorFlow 2.21 writes start-up notes (oneDNN, CUDA probing) to file descriptor 2 before its
+    logging is configured, so TF_CPP_MIN_LOG_LEVEL cannot hide them, and Jupyter would store them
+    in every notebook's first output. Python errors still surface: they are raised after stderr
+    is restored.
+    """
+    if "keras" in sys.modules or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:  # no real stderr (some embedded interpreters): nothing to silence
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import keras  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+_import_keras_quietly()
 
 from . import lenet  # noqa: E402
 

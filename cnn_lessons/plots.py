@@ -3,6 +3,7 @@ it once (as the cell's value), a script can `savefig` it, and no figure lingers 
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 
 def _finish(fig):
@@ -27,6 +28,7 @@ def learning_curves(runs, metrics=("loss", "accuracy")):
                 ax.plot(epochs, history[f"val_{metric}"], "--", color=color["color"],
                         label=f"{label} validation")  # fmt: skip
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
@@ -68,6 +70,16 @@ def _image(ax, image):
         ax.imshow(np.clip(image, 0, 1))
     ax.set_xticks([])
     ax.set_yticks([])
+
+
+def samples(x, y, class_names, count=16, columns=8):
+    """The first `count` images with their labels."""
+    rows = max(1, -(-count // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.5 * rows))
+    for ax, image, label in zip(np.ravel(axes), x[:count], y[:count]):
+        _image(ax, image)
+        ax.set_title(str(class_names[label]), fontsize=8)
+    return _finish(fig)
 
 
 def misclassified(x, y_true, y_pred, class_names, limit=24, columns=8):
@@ -114,7 +126,7 @@ def feature_maps(model, layer_name, image, columns=8, limit=32):
     import keras
 
     probe = keras.Model(model.inputs, model.get_layer(layer_name).output)
-    maps = np.asarray(probe(np.asarray(image)[None], training=False))[0][..., :limit]
+    maps = np.asarray(probe([np.asarray(image)[None]], training=False))[0][..., :limit]
     images = [maps[..., c] for c in range(maps.shape[-1])]
     fig = _tiles(images, [f"{layer_name}:{c}" for c in range(len(images))], columns, "viridis")
     return _finish(fig)
