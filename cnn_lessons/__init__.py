@@ -39,6 +39,7 @@ def _import_keras_quietly():
 _import_keras_quietly()
 
 from . import lenet  # noqa: E402
+from . import vgg  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -46,4 +47,10 @@ MODELS = {
     "lenet5": partial(lenet.lenet5, "paper"),
     "lenet5_softmax": partial(lenet.lenet5, "paper", output="softmax"),
     "lenet5_modern": partial(lenet.lenet5, "modern"),
+    # Chapter 3: VGG (Simonyan and Zisserman 2014), configurations A, B, D, E at 224x224.
+    "vgg11": vgg.vgg11,
+    "vgg13": vgg.vgg13,
+    "vgg16": vgg.vgg16,
+    "vgg19": vgg.vgg19,
+    "vgg_cifar": vgg.vgg_cifar,
 }

@@ -16,3 +16,33 @@ LENET5 = {
 
 # The copied "LeNet-5" (20/50 filters, same padding, ReLU, 500-unit dense) counted at 32x32x1.
 COPIED_LENET_PARAMS = 1_631_080
+
+# --- Chapter 3: VGG --------------------------------------------------------------------------
+
+VGG = {
+    "source": "Simonyan, Zisserman, Very Deep Convolutional Networks for Large-Scale Image "
+    "Recognition, ICLR 2015 (arXiv:1409.1556): Table 1 (configurations), Table 2 (parameters), "
+    "section 4.5 and Table 7 (ILSVRC-2014 result)",
+    # Table 2, "Number of parameters (in millions)", as printed (rounded).
+    "params_millions": {"A": 133, "A-LRN": 133, "B": 133, "C": 134, "D": 138, "E": 144},
+    # The exact counts behind Table 2 (weights and biases, 1000 classes, 224x224 input), as
+    # listed in the course's PAPERS.md; D and E equal keras.applications and torchvision.
+    "params": {
+        "A": 132_863_336, "A-LRN": 132_863_336, "B": 133_047_848, "C": 133_638_952,
+        "D": 138_357_544, "E": 143_667_240,
+    },  # fmt: skip
+    # ILSVRC-2014 submission (an ensemble of 7 nets), classification top-5 test error: 2nd place.
+    "ilsvrc2014_top5_error": 0.073,
+    # Multiply-adds of one 224x224 image through VGG-19 (E): "19.6 billion FLOPs", as quoted by
+    # He, Zhang, Ren, Sun, Deep Residual Learning for Image Recognition, CVPR 2016, section 3.3.
+    "e_multiply_adds": 19.6e9,
+}
+
+# keras.applications.VGG16 / VGG19 (include_top=True, 1000 classes, weights=None), counted with
+# keras 3: keras/src/applications/vgg16.py and vgg19.py.
+KERAS_APPLICATIONS_VGG = {"VGG16": 138_357_544, "VGG19": 143_667_240}
+
+# The copied "VGG-16" with global average pooling before the classifier and a hard-coded
+# Dense(1000) (PAPERS.md, "Errors in widely copied Keras code"): 14,714,688 convolution
+# parameters + (512 + 1)*4096 + (4096 + 1)*4096 + (4096 + 1)*1000.
+COPIED_VGG16_PARAMS = 37_694_248
