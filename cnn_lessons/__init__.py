@@ -21,3 +21,16 @@ MODELS = {
     "lenet5_softmax": partial(lenet.lenet5, "paper", output="softmax"),
     "lenet5_modern": partial(lenet.lenet5, "modern"),
 }
+
+# Chapter 4: GoogLeNet (Szegedy et al. 2014) and its CIFAR-10 adaptation, with and without the
+# auxiliary classifiers.
+from . import googlenet  # noqa: E402
+
+MODELS.update(
+    {
+        "googlenet": googlenet.googlenet,
+        "googlenet_aux": partial(googlenet.googlenet, aux_heads=True),
+        "googlenet_cifar": googlenet.googlenet_cifar,
+        "googlenet_cifar_aux": partial(googlenet.googlenet_cifar, aux_heads=True),
+    }
+)
