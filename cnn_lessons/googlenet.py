@@ -2,8 +2,10 @@
 Rabinovich, "Going Deeper with Convolutions", CVPR 2015 (arXiv:1409.4842).
 
 Table 1 of the paper is held below as data, and `googlenet` walks it:
-- `googlenet()` is the paper's network: 6,998,552 parameters (with biases), about 1.5 billion
-  multiply-adds at 224x224.
+- `googlenet()` is the paper's network: 6,998,552 parameters (with biases) and 1.58 billion
+  multiply-adds at 224x224 (the paper's budget is about 1.5 billion; its Table 1 gives conv1 34M
+  where 112*112*64 outputs of 7*7*3 weights make 118M). `table1_comparison` sets our counts
+  beside Table 1's params and ops columns.
 - `googlenet(aux_heads=True)` adds the two auxiliary classifiers of section 5 on 4a and 4d
   (13,378,280 parameters) and returns a training model with three outputs; compile it with
   `compile_training_model` (loss weights 1, 0.3, 0.3), fit it on `training_targets(model, y)`,
@@ -49,7 +51,7 @@ STEM = {"conv1": 64, "conv2_reduce": 64, "conv2": 192}
 STAGES = (("3a", "3b"), ("4a", "4b", "4c", "4d", "4e"), ("5a", "5b"))
 # Section 5: auxiliary classifiers on top of the outputs of 4a and 4d.
 AUX_HEADS = {"4a": "aux1", "4d": "aux2"}
-AUX_LOSS_WEIGHT = 0.3  # "their loss gets added to the total loss of the network with a discount weight"
+AUX_LOSS_WEIGHT = 0.3  # section 5: the auxiliary losses are added to the total with weight 0.3
 # Table 1's rows that have parameters, in its order; `module_weights` counts each.
 TABLE1_ROWS = ("conv1", "conv2", *TABLE1, "linear")
 
@@ -212,7 +214,9 @@ def googlenet(
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dropout(0.4, name="dropout")(x)
     outputs = layers.Dense(classes, activation=classifier_activation, name="linear")(x)
-    return keras.Model(inputs, [outputs, *aux_outputs] if aux_heads else outputs, name=name or "googlenet")
+    return keras.Model(
+        inputs, [outputs, *aux_outputs] if aux_heads else outputs, name=name or "googlenet"
+    )
 
 
 # The CIFAR-10 adaptation: Table 1's rows at a quarter of their widths (every paper width is a
@@ -283,7 +287,9 @@ def googlenet_cifar(
 # Training with auxiliary heads ------------------------------------------------------------------
 
 
-def compile_training_model(model, optimizer="adam", aux_loss_weight=AUX_LOSS_WEIGHT, metrics=("accuracy",)):
+def compile_training_model(
+    model, optimizer="adam", aux_loss_weight=AUX_LOSS_WEIGHT, metrics=("accuracy",)
+):
     """Compile a model built with `aux_heads=True` as in section 5: one sparse categorical
     cross-entropy per output, the main loss weighted 1 and each auxiliary loss 0.3, so that the
     total loss is main + 0.3 * aux1 + 0.3 * aux2 (main + 0.3 * aux1 for `googlenet_cifar`).

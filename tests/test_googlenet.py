@@ -6,6 +6,7 @@ from cnn_lessons import MODELS, references
 from cnn_lessons.arithmetic import layer_table, totals
 from cnn_lessons.googlenet import (
     CIFAR_TABLE,
+    COLUMNS,
     TABLE1,
     compile_training_model,
     copied_inception_module,
@@ -73,7 +74,7 @@ def test_exact_parameter_counts(model, training_model):
     assert model.count_params() == 6_998_552
     assert training_model.count_params() == 13_378_280
     heads = {
-        head: sum(layer.count_params() for layer in training_model.layers if layer.name.startswith(head))
+        head: sum(l.count_params() for l in training_model.layers if l.name.startswith(head))
         for head in ("aux1", "aux2")
     }
     assert heads == {"aux1": aux_head_params(512), "aux2": aux_head_params(528)}
@@ -113,7 +114,8 @@ def test_module_layer_names_and_kernels(model):
         f"inception_3a_{part}"
         for part in ("1x1", "3x3_reduce", "3x3", "5x5_reduce", "5x5", "pool", "pool_proj", "concat")
     )
-    kernels = {n: model.get_layer(n).kernel_size for n in names if "pool" not in n and "concat" not in n}
+    convs = [n for n in names if "pool" not in n and "concat" not in n]
+    kernels = {n: model.get_layer(n).kernel_size for n in convs}
     assert kernels == {
         "inception_3a_1x1": (1, 1), "inception_3a_3x3_reduce": (1, 1), "inception_3a_3x3": (3, 3),
         "inception_3a_5x5_reduce": (1, 1), "inception_3a_5x5": (5, 5),
@@ -190,11 +192,12 @@ def _one_module(module, shape=(16, 16, 48)):
 
 def test_pool_branch_against_a_numpy_oracle_and_the_copied_module():
     ours, copied = _one_module(inception_module), _one_module(copied_inception_module)
-    assert sorted(layer.name for layer in ours.layers) == sorted(layer.name for layer in copied.layers)
+    assert sorted(l.name for l in ours.layers) == sorted(l.name for l in copied.layers)
     for layer in ours.layers:  # the same weights, layer by layer
         copied.get_layer(layer.name).set_weights(layer.get_weights())
     rng = np.random.default_rng(1)
-    x = np.asarray(keras.ops.image.resize(rng.uniform(size=(2, 4, 4, 48)).astype("float32"), (16, 16)))
+    coarse = rng.uniform(size=(2, 4, 4, 48)).astype("float32")  # smooth maps, like features
+    x = np.asarray(keras.ops.image.resize(coarse, (16, 16)))
     x = x + 0.05 * rng.normal(size=x.shape).astype("float32")
     # the oracle: 3x3 max pool, stride 1, padding that never wins a max; then 1x1 conv and ReLU
     padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=-np.inf)
@@ -217,7 +220,8 @@ def test_aux_heads_shapes_names_and_loss_weights(training_model):
         pool = training_model.get_layer(f"{head}_pool")
         assert pool.input is training_model.get_layer(module).output
         assert (pool.pool_size, pool.strides, pool.padding) == ((5, 5), (3, 3), "valid")
-        assert tuple(pool.output.shape[1:]) == (4, 4, training_model.get_layer(module).output.shape[-1])
+        channels = training_model.get_layer(module).output.shape[-1]
+        assert tuple(pool.output.shape[1:]) == (4, 4, channels)
         assert training_model.get_layer(f"{head}_conv").filters == 128
         assert training_model.get_layer(f"{head}_fc").units == 1024
         assert training_model.get_layer(f"{head}_dropout").rate == 0.7
@@ -229,19 +233,23 @@ def test_inference_model_shares_the_training_models_weights(training_model, imag
     assert not any(layer.name.startswith("aux") for layer in inference.layers)
     training_ids = {id(variable) for variable in training_model.weights}
     assert all(id(variable) in training_ids for variable in inference.weights)
-    np.testing.assert_array_equal(np.asarray(inference(image)), np.asarray(training_model(image)[0]))
+    main_output = np.asarray(training_model(image)[0])
+    np.testing.assert_array_equal(np.asarray(inference(image)), main_output)
 
 
 def test_compiled_training_loss_is_main_plus_point_three_times_each_head():
     model = compile_training_model(googlenet_cifar(aux_heads=True))
     rng = np.random.default_rng(2)
     x, y = rng.uniform(size=(16, 32, 32, 3)).astype("float32"), rng.integers(0, 10, 16)
-    results = model.evaluate(x, training_targets(model, y), batch_size=16, verbose=0, return_dict=True)
+    targets = training_targets(model, y)
+    results = model.evaluate(x, targets, batch_size=16, verbose=0, return_dict=True)
     losses = [
         float(np.mean(np.asarray(keras.losses.sparse_categorical_crossentropy(y, p))))
         for p in model(x)
     ]
     assert results["loss"] == pytest.approx(losses[0] + 0.3 * losses[1], rel=1e-4)
+    logits = compile_training_model(googlenet_cifar(aux_heads=True, classifier_activation=None))
+    assert [loss.from_logits for loss in logits.loss] == [True, True]
 
 
 def test_paper_model_round_trips_through_saving(tmp_path, model, image):
@@ -270,14 +278,15 @@ def test_cifar_variant_counts_shapes_and_macs():
     assert googlenet_cifar(aux_heads=True).count_params() == 121_178 + aux == 160_900
     assert totals(layer_table(model))["macs"] == 15_485_184
     # Table 1 at a quarter width; the stem's 48 maps are the paper's 192 // 4 as well
-    quarter = {label: tuple(w // 4 for w in PAPER_ROWS[label]) for label in ("3a", "3b", "4a", "4b", "4c")}
+    quarter = {
+        label: tuple(w // 4 for w in PAPER_ROWS[label]) for label in ("3a", "3b", "4a", "4b", "4c")
+    }
     expected = {"conv1": 3 * 3 * 3 * 48, "linear": 128 * 10}
     expected.update({label: module_formula(*row) for label, row in quarter.items()})
     assert module_weights(model) == expected
     shapes = {layer.name: tuple(layer.output.shape[1:]) for layer in model.layers}
-    assert [shapes[n] for n in ("pool1", "inception_3b_concat", "pool3", "inception_4c_concat")] == [
-        (16, 16, 48), (16, 16, 120), (8, 8, 120), (8, 8, 128)
-    ]  # fmt: skip
+    stages = ("pool1", "inception_3b_concat", "pool3", "inception_4c_concat")
+    assert [shapes[n] for n in stages] == [(16, 16, 48), (16, 16, 120), (8, 8, 120), (8, 8, 128)]
 
 
 def test_registered_models():
@@ -304,10 +313,13 @@ def test_bad_arguments_raise_value_error_with_what_was_received(builder, kwargs,
 
 
 @pytest.mark.parametrize("module", [inception_module, copied_inception_module])
-@pytest.mark.parametrize("widths", [(64, 96, 128, 16, 32, 0), (64, 96, -1, 16, 32, 32), (64, 96, 128.5, 16, 32, 32)])
+@pytest.mark.parametrize(
+    "widths", [(64, 96, 128, 16, 32, 0), (64, 96, -1, 16, 32, 32), (64, 96, 128.5, 16, 32, 32)]
+)
 def test_a_module_row_with_a_bad_width_is_refused(module, widths):
     inputs = keras.Input((28, 28, 192))
     with pytest.raises(ValueError, match="Received") as error:
         module(inputs, *widths, name="inception_3a")
     assert "inception_3a" in str(error.value)
-    assert ", ".join(f"{c}={w!r}" for c, w in zip(("#1x1", "#3x3 reduce"), widths)) in str(error.value)
+    received = ", ".join(f"{c}={w!r}" for c, w in zip(COLUMNS, widths))
+    assert f"Received: ({received})" in str(error.value)
