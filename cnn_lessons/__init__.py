@@ -38,12 +38,12 @@ def _import_keras_quietly():
 
 _import_keras_quietly()
 
-from . import lenet  # noqa: E402
-from . import vgg  # noqa: E402
+from . import googlenet, lenet, vgg  # noqa: E402
 
 __version__ = "0.1.0"
 
 MODELS = {
+    # Chapter 1: LeNet-5 (LeCun et al. 1998), the paper network with either output, and modern.
     "lenet5": partial(lenet.lenet5, "paper"),
     "lenet5_softmax": partial(lenet.lenet5, "paper", output="softmax"),
     "lenet5_modern": partial(lenet.lenet5, "modern"),
@@ -53,4 +53,10 @@ MODELS = {
     "vgg16": vgg.vgg16,
     "vgg19": vgg.vgg19,
     "vgg_cifar": vgg.vgg_cifar,
+    # Chapter 4: GoogLeNet (Szegedy et al. 2014) and its CIFAR-10 adaptation, with and without
+    # the auxiliary classifiers.
+    "googlenet": googlenet.googlenet,
+    "googlenet_aux": partial(googlenet.googlenet, aux_heads=True),
+    "googlenet_cifar": googlenet.googlenet_cifar,
+    "googlenet_cifar_aux": partial(googlenet.googlenet_cifar, aux_heads=True),
 }

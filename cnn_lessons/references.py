@@ -46,3 +46,36 @@ KERAS_APPLICATIONS_VGG = {"VGG16": 138_357_544, "VGG19": 143_667_240}
 # Dense(1000) (PAPERS.md, "Errors in widely copied Keras code"): 14,714,688 convolution
 # parameters + (512 + 1)*4096 + (4096 + 1)*4096 + (4096 + 1)*1000.
 COPIED_VGG16_PARAMS = 37_694_248
+
+# GoogLeNet ---------------------------------------------------------------------------------------
+GOOGLENET = {
+    "source": (
+        'Szegedy et al., "Going Deeper with Convolutions", CVPR 2015 (arXiv:1409.4842), Table 1 '
+        "and sections 5-7"
+    ),
+    # Table 1's "params" column is in K = 1,024 weights, biases not counted; its "ops" column in
+    # M = 10^6 multiply-adds. The table is not fully consistent with its own widths: conv1 (2.7K
+    # for 7*7*3*64 = 9,408 weights = 9.2K), 4c (463K for 497.5K) and 5a (1,072K for 1,018K).
+    "k": 1024,
+    "table1_params_k": {
+        "conv1": 2.7, "conv2": 112, "3a": 159, "3b": 380, "4a": 364, "4b": 437, "4c": 463,
+        "4d": 580, "4e": 840, "5a": 1072, "5b": 1388, "linear": 1000,
+    },
+    "table1_ops_m": {
+        "conv1": 34, "conv2": 360, "3a": 128, "3b": 304, "4a": 73, "4b": 88, "4c": 100,
+        "4d": 119, "4e": 170, "5a": 54, "5b": 71, "linear": 1,
+    },
+    "multiply_adds": 1.5e9,  # "a computational budget of 1.5 billion multiply-adds at inference"
+    "top5_error": 0.0667,  # ILSVRC-2014 classification winner (7-model ensemble, 144 crops)
+    "aux_loss_weight": 0.3,
+}  # fmt: skip
+
+TORCHVISION_GOOGLENET = {
+    "source": "torchvision.models.googlenet (aux_logits=False), torchvision model documentation",
+    "params": 6_624_904,
+    # Why it is not our 6,998,552: batch normalization after every conv (gamma and beta, 2 per
+    # channel) and no conv biases (1 per channel), so +1 per conv channel; its "5x5" branches use
+    # 3x3 kernels (a bug kept for compatibility with its pretrained weights), 16 fewer weights per
+    # reduce-output pair; no LRN (which has no parameters anyway).
+    "differences": ("batch norm instead of conv biases", "3x3 instead of 5x5 in the 5x5 branch"),
+}
