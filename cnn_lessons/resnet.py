@@ -18,6 +18,7 @@ for a projection shortcut, `conv2_block1_add`, `conv2_block1_out`, `avg_pool`, `
 `copied_resnet` reproduces two mistakes of widely copied Keras code; it is wrong on purpose.
 """
 
+import numbers
 from functools import partial
 
 import keras
@@ -37,7 +38,6 @@ TABLE_1 = {
 # The stages, as Table 1 names them, with their width (the 3x3 convolutions' filters; a
 # bottleneck block outputs 4x as many) and output size at 224x224 input.
 STAGES = (("conv2", 64, 56), ("conv3", 128, 28), ("conv4", 256, 14), ("conv5", 512, 7))
-EXPANSION = {"basic": 1, "bottleneck": 4}
 MIN_INPUT_SIZE = 32  # five stride-2 steps (conv1, pool1, conv3..conv5) leave at least 1x1
 
 # Section 4.2: three stages of 2n layers, 16/32/64 filters on 32x32/16x16/8x8 maps.
@@ -52,7 +52,6 @@ STRIDE_ON = ("1x1", "3x3")
 MISTAKES = ("no_relu_after_add", "relu_on_projection")
 
 
-
 def Conv(filters, kernel_size, **kwargs):
     """A `Conv2D` initialized as section 3.4 says, "as in [13]" (He et al. 2015, "Delving Deep
     into Rectifiers"): zero-mean Gaussian with variance 2 / (kh * kw * C_in). Keras's "he_normal"
@@ -62,8 +61,9 @@ def Conv(filters, kernel_size, **kwargs):
     return layers.Conv2D(filters, kernel_size, kernel_initializer=initializer, **kwargs)
 
 
-# keras.applications' batch-norm settings: epsilon 1.001e-5 (Keras's default is 1e-3) and
-# Keras's default momentum 0.99 for the moving statistics (torchvision: eps 1e-5, 0.9 in Keras terms).
+# keras.applications' batch-norm settings: epsilon 1.001e-5 (Keras's default is 1e-3) and Keras's
+# default momentum 0.99 for the moving statistics (torchvision: eps 1e-5, momentum 0.9 in Keras's
+# terms). The paper does not state them.
 BatchNorm = partial(layers.BatchNormalization, epsilon=1.001e-5)
 
 
@@ -170,12 +170,13 @@ def _imagenet(depth, stride_on, conv_bias, input_shape, classes, classifier_acti
               mistake):  # fmt: skip
     kind, blocks_per_stage = TABLE_1[depth]
     inputs = keras.Input(shape=tuple(input_shape), name="input")
-    # Stem: 7x7/2 conv, padded by 3 on every side as in the paper's code.     224x224x3 -> 112x112x64
+    # Stem: 7x7/2 conv padded by 3 on every side, as in the authors' released Caffe models.
+    # 224x224x3 -> 112x112x64
     x = layers.ZeroPadding2D(3, name="conv1_pad")(inputs)
     x = Conv(64, 7, strides=2, use_bias=conv_bias, name="conv1_conv")(x)
     x = BatchNorm(name="conv1_bn")(x)
     x = layers.Activation("relu", name="conv1_relu")(x)
-    # 3x3/2 max pool; zero padding is as good as -inf here, the input is a ReLU's.  -> 56x56x64
+    # 3x3/2 max pool; zero padding is as good as -inf here, its input is a ReLU's. -> 56x56x64
     x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
     for (stage, filters, _), blocks in zip(STAGES, blocks_per_stage):
@@ -203,7 +204,8 @@ resnet152 = partial(resnet, 152)
 
 def check_cifar_depth(depth):
     """`depth` must be 6n + 2 with n >= 1: a stem, three stages of n two-layer blocks, the FC."""
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
+    integer = isinstance(depth, numbers.Integral) and not isinstance(depth, bool)
+    if not integer or depth < 8 or (depth - 2) % 6:
         raise ValueError(
             "`depth` must be 6n + 2 for an integer n >= 1 (8, 14, 20, 32, 44, 56, 110, ...). "
             f"Received: depth={depth!r}"

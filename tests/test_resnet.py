@@ -110,7 +110,8 @@ def test_resnet50_names_and_stage_shapes(r50):
     assert [n for n in names if n.endswith("_0_conv")] == [
         f"conv{s}_block1_0_conv" for s in (2, 3, 4, 5)
     ]
-    assert sum(n.endswith("_add") for n in names) == 16 and names[-2:] == ["avg_pool", "predictions"]
+    assert sum(n.endswith("_add") for n in names) == 16
+    assert names[-2:] == ["avg_pool", "predictions"]
 
 
 def test_resnet18_names_and_stage_shapes():
@@ -123,7 +124,8 @@ def test_resnet18_names_and_stage_shapes():
     assert {name: shape(model, name) for name in expected} == expected
     names = [layer.name for layer in model.layers]
     # conv2 keeps 56x56x64, so its first block adds the identity; conv3..conv5 project.
-    assert [n for n in names if n.endswith("_0_conv")] == [f"conv{s}_block1_0_conv" for s in (3, 4, 5)]
+    projections = [n for n in names if n.endswith("_0_conv")]
+    assert projections == [f"conv{s}_block1_0_conv" for s in (3, 4, 5)]
     assert "conv2_block1_3_conv" not in names and "conv3_block1_2_conv" in names
     # The strided 3x3 is padded by 1 on every side, as in the paper, not 'same' (bottom/right only).
     assert model.get_layer("conv3_block1_1_pad").padding == ((1, 1), (1, 1))
@@ -171,7 +173,8 @@ def block_outputs(model, x):
 
 
 def test_every_block_ends_with_a_relu_after_its_addition(r50_small, r20):
-    for model in (r50_small, resnet18(input_shape=(32, 32, 3)), r20, resnet_cifar(20, shortcut="B")):
+    r18 = resnet18(input_shape=(32, 32, 3))
+    for model in (r50_small, r18, r20, resnet_cifar(20, shortcut="B")):
         check_relu_after_every_add(model)
     for name, value in block_outputs(r50_small, images(32)).items():
         assert np.min(value) >= 0, name
@@ -217,7 +220,8 @@ def test_plain_nets_have_no_shortcut_and_the_residual_twins_count(depth):
     plain, residual = MODELS[f"plain{depth}"](), resnet_cifar(depth)
     assert trainable(plain) == trainable(residual) == PAPER["cifar_trainable"][depth]
     assert plain.count_params() == residual.count_params()
-    assert not any(isinstance(layer, (keras.layers.Add, SubsampleZeroPad)) for layer in plain.layers)
+    shortcut_types = (keras.layers.Add, SubsampleZeroPad)
+    assert not any(isinstance(layer, shortcut_types) for layer in plain.layers)
     assert plain.name == f"plain{depth}" and shape(plain, "conv4_block1_out") == (8, 8, 64)
 
 
