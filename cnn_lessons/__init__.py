@@ -38,7 +38,7 @@ def _import_keras_quietly():
 
 _import_keras_quietly()
 
-from . import googlenet, lenet, vgg  # noqa: E402
+from . import googlenet, lenet, resnet, vgg  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -59,4 +59,17 @@ MODELS = {
     "googlenet_aux": partial(googlenet.googlenet, aux_heads=True),
     "googlenet_cifar": googlenet.googlenet_cifar,
     "googlenet_cifar_aux": partial(googlenet.googlenet_cifar, aux_heads=True),
+    # Chapter 5: ResNet (He et al. 2015), ImageNet (Table 1) and CIFAR-10 (section 4.2) families.
+    "resnet18": resnet.resnet18,
+    "resnet34": resnet.resnet34,
+    "resnet50": resnet.resnet50,
+    "resnet101": resnet.resnet101,
+    "resnet152": resnet.resnet152,
+    "resnet20": partial(resnet.resnet_cifar, 20),
+    "resnet32": partial(resnet.resnet_cifar, 32),
+    "resnet44": partial(resnet.resnet_cifar, 44),
+    "resnet56": partial(resnet.resnet_cifar, 56),
+    "resnet110": partial(resnet.resnet_cifar, 110),
+    "plain20": partial(resnet.resnet_cifar, 20, plain=True),
+    "plain56": partial(resnet.resnet_cifar, 56, plain=True),
 }

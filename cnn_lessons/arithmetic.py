@@ -136,6 +136,16 @@ for _type in (
     RULES[_type] = _no_params
 
 
+# --- ResNet ------------------------------------------------------------------------------------
+def _subsample_zero_pad(layer, in_shape, out_shape):
+    """Option A shortcut: no parameters; samples the input like a 1x1 window with its stride."""
+    s = layer.strides
+    return Count(formula="0 (identity, subsampled and zero-padded)", window=((1, s, 1), (1, s, 1)))
+
+
+RULES[ours.SubsampleZeroPad] = _subsample_zero_pad
+
+
 def rule_for(layer):
     """The rule for `layer`'s exact type (a subclass may change what it computes)."""
     rule = RULES.get(type(layer))

@@ -5,6 +5,7 @@
 - `SparseConv2D`: a convolution where each output map sees only some input maps (LeNet-5's C3).
 - `EuclideanRBF`: LeNet-5's output units, squared distances to fixed parameter vectors.
 - `LocalResponseNormalization`: AlexNet's (also VGG's A-LRN and GoogLeNet's) channel normalization.
+- `SubsampleZeroPad`: ResNet's option A shortcut, an identity that subsamples and zero-pads channels.
 
 Every layer implements `get_config`, so a saved model loads back with identical predictions.
 """
@@ -228,3 +229,48 @@ class LocalResponseNormalization(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "size": self.size, "k": self.k, "alpha": self.alpha,
                 "beta": self.beta}  # fmt: skip
+
+
+# --- ResNet (He et al. 2015) -----------------------------------------------------------------
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SubsampleZeroPad(keras.layers.Layer):
+    """ResNet's option A shortcut (He et al. 2015, sections 3.3 and 4.2): the identity, made to fit
+    a block whose output is smaller and wider. No parameters.
+
+    It keeps every `strides`-th row and column (positions 0, s, 2s, ...: the centres of a
+    `strides`-strided 3x3 convolution padded by 1 on every side) and appends zero channels up to
+    `channels`, as Torch's fb.resnet.torch does for its type A shortcut.
+    """
+
+    def __init__(self, strides=2, channels=None, **kwargs):
+        super().__init__(**kwargs)
+        self.strides = int(strides)
+        if self.strides < 1:
+            raise ValueError(f"`strides` must be a positive integer. Received: strides={strides}")
+        self.channels = None if channels is None else int(channels)
+
+    def build(self, input_shape):
+        if self.channels is not None and self.channels < input_shape[-1]:
+            raise ValueError(
+                f"SubsampleZeroPad '{self.name}' can only add channels: its input has "
+                f"{input_shape[-1]}. Received: channels={self.channels}"
+            )
+
+    def call(self, inputs):
+        s = self.strides
+        outputs = inputs[:, ::s, ::s, :] if s > 1 else inputs
+        extra = (self.channels or inputs.shape[-1]) - inputs.shape[-1]
+        if extra:
+            outputs = ops.pad(outputs, [[0, 0], [0, 0], [0, 0], [0, extra]])
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = input_shape
+        s = self.strides
+        smaller = [None if d is None else -(-d // s) for d in (height, width)]  # ceil(d / s)
+        return (batch, *smaller, self.channels or channels)
+
+    def get_config(self):
+        return {**super().get_config(), "strides": self.strides, "channels": self.channels}
