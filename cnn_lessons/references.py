@@ -78,6 +78,7 @@ TORCHVISION_GOOGLENET = {
     # 3x3 kernels (a bug kept for compatibility with its pretrained weights), 16 fewer weights per
     # reduce-output pair; no LRN (which has no parameters anyway).
     "differences": ("batch norm instead of conv biases", "3x3 instead of 5x5 in the 5x5 branch"),
+}
 
 # --- Chapter 5: ResNet ------------------------------------------------------------------------
 RESNET = {
