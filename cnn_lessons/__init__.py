@@ -38,7 +38,7 @@ def _import_keras_quietly():
 
 _import_keras_quietly()
 
-from . import googlenet, lenet, resnet, vgg  # noqa: E402
+from . import alexnet, googlenet, lenet, resnet, vgg  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -47,6 +47,10 @@ MODELS = {
     "lenet5": partial(lenet.lenet5, "paper"),
     "lenet5_softmax": partial(lenet.lenet5, "paper", output="softmax"),
     "lenet5_modern": partial(lenet.lenet5, "modern"),
+    # Chapter 2: AlexNet (Krizhevsky et al. 2012), two towers as published, one tower, CIFAR-10.
+    "alexnet": partial(alexnet.alexnet, groups=2),
+    "alexnet_one_tower": partial(alexnet.alexnet, groups=1),
+    "alexnet_cifar": alexnet.alexnet_cifar,
     # Chapter 3: VGG (Simonyan and Zisserman 2014), configurations A, B, D, E at 224x224.
     "vgg11": vgg.vgg11,
     "vgg13": vgg.vgg13,
