@@ -155,3 +155,36 @@ def bitmaps(vectors, shape, titles, columns=10):
     """Parameter vectors drawn as bitmaps (LeNet-5's RBF centers: 84 = 12 rows x 7 columns)."""
     images = [np.asarray(v).reshape(shape) for v in np.asarray(vectors).T]
     return _finish(_tiles(images, titles, columns, "gray_r"))
+
+
+# --- Chapter 5 (ResNet): curves per iteration, for the degradation experiment -------------------
+
+
+def moving_average(values, window):
+    """The mean of each value and the `window - 1` before it (of all so far, at the start)."""
+    values = np.asarray(values, dtype=float)
+    sums = np.cumsum(values)
+    sums[window:] = sums[window:] - sums[:-window]
+    return sums / np.minimum(np.arange(1, len(values) + 1), window)
+
+
+def iteration_curves(panels, window=10, ylabel="training error"):
+    """Per-iteration curves (e.g. the training error of each batch), smoothed by a moving average
+    over `window` iterations, one panel per group, as in the ResNet paper's Figure 6.
+
+    Args:
+        panels: {panel title: {label: one value per iteration, as a fraction}}.
+    """
+    from matplotlib.ticker import PercentFormatter
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.4), sharey=True)
+    for ax, (title, curves) in zip(np.atleast_1d(axes), panels.items()):
+        for label, values in curves.items():
+            ax.plot(np.arange(1, len(values) + 1), moving_average(values, window), label=label)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("iteration")
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    np.atleast_1d(axes)[0].set_ylabel(f"{ylabel} ({window}-iteration mean)")
+    return _finish(fig)

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_lessons import MODELS, references
+from cnn_lessons import MODELS, plots, references
 from cnn_lessons.arithmetic import layer_table, totals
 from cnn_lessons.layers import SubsampleZeroPad
 from cnn_lessons.resnet import copied_resnet, resnet, resnet18, resnet50, resnet_cifar
@@ -319,6 +319,26 @@ def test_smaller_inputs_and_other_class_counts_build():
     assert shape(resnet(34, input_shape=(32, 32, 1), classes=7), "conv5_block3_out") == (1, 1, 512)
     model = resnet_cifar(20, input_shape=(8, 8, 3), classes=100)
     assert shape(model, "conv4_block3_out") == (2, 2, 64) and shape(model, "predictions") == (100,)
+
+
+# --- The chapter's degradation curves ---------------------------------------------------------
+
+
+def test_moving_average_is_the_mean_of_the_last_window_values():
+    values = np.array([0.9, 0.8, 0.6, 0.7, 0.3])
+    expected = [0.9, 0.85, (0.9 + 0.8 + 0.6) / 3, (0.8 + 0.6 + 0.7) / 3, (0.6 + 0.7 + 0.3) / 3]
+    np.testing.assert_allclose(plots.moving_average(values, 3), expected)
+    np.testing.assert_allclose(plots.moving_average(values, 1), values)
+    np.testing.assert_allclose(plots.moving_average(values, 10), np.cumsum(values) / np.arange(1, 6))
+
+
+def test_iteration_curves_draw_one_smoothed_line_per_network():
+    errors = {"plain-20": [0.9, 0.7, 0.5], "plain-56": [0.9, 0.9, 0.8]}
+    figure = plots.iteration_curves({"plain": errors, "ResNets": {"ResNet-20": [1.0, 0.0]}}, window=2)
+    left, right = figure.axes
+    assert [line.get_label() for line in left.lines] == ["plain-20", "plain-56"]
+    np.testing.assert_allclose(left.lines[0].get_ydata(), [0.9, 0.8, 0.6])
+    np.testing.assert_allclose(right.lines[0].get_xdata(), [1, 2])
 
 
 # --- Bad arguments ----------------------------------------------------------------------------
