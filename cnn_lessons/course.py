@@ -117,12 +117,14 @@ def write():
         raise RuntimeError(f"{README} has no {TABLE_START} ... {TABLE_END} block to fill")
     README.write_text(re.sub(pattern, lambda _: table, text, flags=re.S))
     for chapter in found:
-        notebook = json.loads(chapter.path.read_text())
+        text = chapter.path.read_text()
+        notebook = json.loads(text)
         cell = notebook["cells"][0]
         updated = _with_badge("".join(cell["source"]), chapter)
         if updated != "".join(cell["source"]):
             cell["source"] = updated.splitlines(keepends=True)
-            chapter.path.write_text(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False))
+            ending = "\n" if text.endswith("\n") else ""  # keep the file's own last line
+            chapter.path.write_text(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + ending)
 
 
 # Runs one notebook with papermill in a child process, then prints the peak memory (KiB) of the
