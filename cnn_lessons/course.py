@@ -101,9 +101,13 @@ def problems():
     if block is None or block.group(1).strip() != readme_table(found):
         issues.append(f"{README.name}: the chapter table is not the one the notebooks imply")
     for chapter in found:
-        first = "".join(json.loads(chapter.path.read_text())["cells"][0]["source"])
+        cells = json.loads(chapter.path.read_text())["cells"]
+        first = "".join(cells[0]["source"])
         if _with_badge(first, chapter) != first:
             issues.append(f"{chapter.relative}: its first cell lacks its current Colab badge")
+        setup = next(("".join(c["source"]) for c in cells if c["cell_type"] == "code"), "")
+        if f"git+{repository_url()}" not in setup:
+            issues.append(f"{chapter.relative}: its first code cell does not install from {repository_url()}")
     return issues
 
 

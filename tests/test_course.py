@@ -47,6 +47,10 @@ def test_a_drifted_badge_is_found_and_rewritten(tmp_path, monkeypatch):
     assert any("README.md" in p for p in found) and any("99_extra" in p for p in found)
     course.write()
     assert course.problems() == []
+    moved = (notebooks / "99_extra.ipynb").read_text().replace("cnn-lessons/cnn-lessons", "someone/else")
+    (notebooks / "99_extra.ipynb").write_text(moved)
+    assert any("does not install from" in p for p in course.problems())
+    (notebooks / "99_extra.ipynb").write_text(moved.replace("someone/else", "cnn-lessons/cnn-lessons"))
     assert "notebooks/99_extra.ipynb" in readme.read_text()
     cell = json.loads((notebooks / "99_extra.ipynb").read_text())["cells"][0]
     assert "".join(cell["source"]).count("colab-badge.svg") == 1
