@@ -17,6 +17,10 @@ RUNS = {
         {"QUICK": True, "N_TRAIN": 6_000, "N_TEST": 2_000, "EPOCHS": 2},
         {"modern_test_accuracy": 0.88, "paper_test_accuracy": 0.88},
     ),
+    "02_alexnet": (
+        {"QUICK": True, "N_TRAIN": 2_000, "N_TEST": 1_000, "EPOCHS": 3},
+        {"cifar_test_accuracy": 0.20},
+    ),
     # The shallow-versus-deep runs get 32 optimizer steps in this setting and stay near chance
     # (10 %) by design, so only the main model has a floor (it reaches 31 % with these seeds).
     "03_vgg": (
