@@ -1,5 +1,7 @@
 # The two commands of the README: `make lab` starts the course, `make test` runs every test.
 # Both first build .venv from requirements-lock.txt (once; again when the lock changes).
+# `make test` runs the whole suite on TensorFlow, then the builders, layer_table and a short
+# training run again on JAX, the second backend (requirements-jax.txt).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -8,9 +10,9 @@ BIN := $(VENV)/bin
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements-lock.txt pyproject.toml
+$(VENV)/.installed: requirements-lock.txt requirements-jax.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-lock.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-lock.txt -r requirements-jax.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	# the notebooks' "python3" kernel must be this environment's Python
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (cnn-lessons)" >/dev/null
@@ -21,6 +23,8 @@ lab: install
 
 test: install
 	$(BIN)/python -m pytest
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -m "not imagenet_size" \
+		tests/test_lenet.py tests/test_layers.py tests/test_arithmetic.py tests/test_training.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,17 +1,53 @@
 """`cnn-lessons`: the course's command line.
 
-    cnn-lessons data fetch [--dataset NAME]   download and cache the datasets (before a workshop)
-    cnn-lessons data status                   where each dataset is and whether it is complete
     cnn-lessons list                          the registered models
     cnn-lessons summary MODEL                 a model's per-layer arithmetic table and totals
+    cnn-lessons train MODEL --dataset NAME    train on MNIST or CIFAR-10, save the model and a record
+    cnn-lessons data fetch|status             download and cache the datasets / where they are
+    cnn-lessons notebooks run                 execute the chapters with papermill, measure each
+    cnn-lessons badges --check|--write        README chapter table and Colab badges vs notebooks
+    cnn-lessons doctor                        what this installation has and whether it works
 
-Errors go to stderr in one line, and the exit code is non-zero.
+Every command has --help. Errors go to stderr in one line, and the exit code is non-zero.
 """
 
 import argparse
+import json
+import os
+import platform
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 DATASETS = ("mnist", "cifar10")
+
+
+class CommandError(Exception):
+    """A failure the user can fix; main() prints it as one line."""
+
+
+def _writable_dir(path):
+    """Create `path` if needed and prove it is writable, before any long work starts."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise CommandError(f"cannot write to the output directory {path}: {error.strerror or error}")
+    return path
+
+
+def _model_builder(name):
+    from . import MODELS
+
+    if name not in MODELS:
+        raise CommandError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
+    return MODELS[name]
+
+
+# --- data ---------------------------------------------------------------------------------------
 
 
 def _data_fetch(args):
@@ -25,19 +61,23 @@ def _data_fetch(args):
     return 0
 
 
+def _status_line(info):
+    if info["path"] is None:
+        return f"{info['dataset']}: missing (run `cnn-lessons data fetch`)"
+    kind = "complete" if info["complete"] else "subset"
+    return f"{info['dataset']}: {info['path']} ({info['train']:,} train, {info['test']:,} test, {kind})"
+
+
 def _data_status(args):
     from . import data
 
-    missing = 0
-    for name in DATASETS:
-        info = data.status(name, args.dir)
-        if info["path"] is None:
-            missing += 1
-            print(f"{name}: missing (run `cnn-lessons data fetch`)")
-        else:
-            kind = "complete" if info["complete"] else "subset"
-            print(f"{name}: {info['path']} ({info['train']:,} train, {info['test']:,} test, {kind})")
-    return 1 if missing else 0
+    infos = [data.status(name, args.dir) for name in DATASETS]
+    for info in infos:
+        print(_status_line(info))
+    return 1 if any(info["path"] is None for info in infos) else 0
+
+
+# --- models -------------------------------------------------------------------------------------
 
 
 def _list(args):
@@ -57,18 +97,26 @@ def _shape(text):
     return dims
 
 
+def _positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
 def _summary(args):
     import pandas as pd
 
-    from . import MODELS
     from .arithmetic import layer_table, totals
 
-    if args.model not in MODELS:
-        raise ValueError(f"unknown model {args.model!r}; choose one of: {', '.join(MODELS)}")
+    builder = _model_builder(args.model)
     options = {"classes": args.classes} if args.classes else {}
     if args.input_shape:
         options["input_shape"] = args.input_shape
-    table = layer_table(MODELS[args.model](**options))
+    table = layer_table(builder(**options))
     with pd.option_context("display.max_rows", None, "display.width", 200,
                            "display.max_colwidth", 60):  # fmt: skip
         print(table.to_string(index=False))
@@ -80,12 +128,166 @@ def _summary(args):
     return 0
 
 
+def _train(args):
+    import keras
+
+    from . import data, training
+
+    builder = _model_builder(args.model)
+    output_dir = _writable_dir(args.output_dir)
+    dataset = data.load(args.dataset, args.n_train, args.n_test, args.seed,
+                        pad_to=32 if args.dataset == "mnist" else None)  # fmt: skip
+    training.set_seed(args.seed)
+    model = builder(input_shape=dataset.x_train.shape[1:], classes=len(dataset.class_names))
+    if len(model.outputs) != 1:
+        raise CommandError(f"{args.model} has {len(model.outputs)} outputs; `train` takes "
+                           "single-output models (e.g. googlenet_cifar rather than googlenet_cifar_aux)")  # fmt: skip
+    decay = args.epochs * training.steps_per_epoch(len(dataset.x_train), args.batch_size)
+    training.compile_classifier(model, args.learning_rate, decay)
+    print(f"training {args.model} on {len(dataset.x_train):,} {args.dataset} images for "
+          f"{args.epochs} epoch{'s' * (args.epochs != 1)} (batch {args.batch_size}, seed {args.seed}) on {training.accelerator()}")  # fmt: skip
+    run = training.fit(model, dataset.x_train, dataset.y_train, args.epochs, args.batch_size)
+    accuracy, _ = training.evaluate(model, dataset.x_test, dataset.y_test)
+    stem = f"{args.model}_{args.dataset}"
+    record = {
+        "model": args.model, "dataset": args.dataset, "n_train": len(dataset.x_train),
+        "n_test": len(dataset.x_test), "epochs": args.epochs, "batch_size": args.batch_size,
+        "seed": args.seed, "learning_rate": args.learning_rate, "test_accuracy": round(accuracy, 4),
+        "train_seconds": round(run.seconds, 2), "images_per_second": round(run.images_per_second, 1),
+        "history": run.history, "backend": keras.backend.backend(), "keras": keras.__version__,
+        "device": training.accelerator(), "model_file": f"{stem}.keras",
+    }  # fmt: skip
+    # Write under temporary names and rename, so a failure never leaves a half-written file
+    # in place of an earlier run's.
+    model_tmp = output_dir / f".{stem}.tmp.keras"
+    model.save(model_tmp)
+    os.replace(model_tmp, output_dir / f"{stem}.keras")
+    record_tmp = output_dir / f".{stem}.json.tmp"
+    record_tmp.write_text(json.dumps(record, indent=1) + "\n")
+    os.replace(record_tmp, output_dir / f"{stem}.json")
+    print(f"test accuracy {accuracy:.2%} on {len(dataset.x_test):,} images; "
+          f"training took {run.seconds:.1f} s")  # fmt: skip
+    print(f"saved {output_dir / (stem + '.keras')} and {output_dir / (stem + '.json')}")
+    return 0
+
+
+# --- notebooks and badges -----------------------------------------------------------------------
+
+
+def _notebooks_run(args):
+    from . import course
+
+    found = course.chapters()
+    if args.chapter:
+        found = [c for c in found if c.number in args.chapter]
+        missing = sorted(set(args.chapter) - {c.number for c in found})
+        if missing:
+            raise CommandError(f"no chapter {missing[0]}; chapters: "
+                               f"{', '.join(str(c.number) for c in course.chapters())}")  # fmt: skip
+    output_dir = None if args.in_place else _writable_dir(args.output_dir)
+    print(f"{'chapter':<28} {'status':<7} {'wall s':>7} {'peak MiB':>9}  test accuracy", flush=True)
+    failed = 0
+    for chapter in found:
+        output = chapter.path if args.in_place else output_dir / chapter.path.name
+        run = course.run_notebook(chapter, output, args.quick)
+        failed += not run.ok
+        print(f"{chapter.path.stem:<28} {'ok' if run.ok else 'FAILED':<7} {run.seconds:>7.1f} "
+              f"{run.peak_mib:>9.0f}  {run.accuracy}", flush=True)  # fmt: skip
+        if not run.ok:
+            print(f"{chapter.path.stem}: {run.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _badges(args):
+    from . import course
+
+    if args.write:
+        course.write()
+    issues = course.problems()
+    for issue in issues:
+        print(issue, file=sys.stderr)
+    if not issues:
+        print(f"badges and chapter table match the {len(course.chapters())} notebooks")
+    return 1 if issues else 0
+
+
+# --- doctor -------------------------------------------------------------------------------------
+
+
+def _kernel_check():
+    """Start the notebooks' python3 kernel and import the course in it."""
+    import subprocess
+
+    from jupyter_client.manager import start_new_kernel
+
+    started = time.perf_counter()
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # the kernel's own log
+    manager, client = start_new_kernel(kernel_name="python3", startup_timeout=60, **quiet)
+    try:
+        reply = client.execute_interactive("import cnn_lessons", timeout=120, output_hook=lambda m: None)
+        ok = reply["content"]["status"] == "ok"
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    return ok, time.perf_counter() - started
+
+
+def _doctor(args):
+    import keras
+
+    from . import data, training
+
+    problems = 0
+    backend = keras.backend.backend()
+    backend_module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend)
+    version = getattr(sys.modules.get(backend_module) or __import__(backend_module), "__version__", "?")
+    print(f"python    {platform.python_version()} ({sys.executable})")
+    print(f"keras     {keras.__version__}")
+    print(f"backend   {backend} {version}")
+    print(f"device    {training.accelerator()}")
+    for name in DATASETS:
+        print(f"data      {_status_line(data.status(name))}")
+    try:
+        ok, seconds = _kernel_check()
+        detail = f"starts and imports cnn_lessons ({seconds:.1f} s)" if ok else "starts, but cannot import cnn_lessons"
+    except Exception as error:  # any failure to start is the finding itself
+        ok, detail = False, f"does not start: {type(error).__name__}: {error}"
+    problems += not ok
+    print(f"kernel    python3 {detail}")
+    return 1 if problems else 0
+
+
+# --- parser -------------------------------------------------------------------------------------
+
+
 def parser():
-    top = argparse.ArgumentParser(prog="cnn-lessons", description=__doc__.split("\n")[0])
-    commands = top.add_subparsers(dest="command", required=True)
+    top = argparse.ArgumentParser(prog="cnn-lessons", description=__doc__.split("\n")[0],
+                                  formatter_class=argparse.RawDescriptionHelpFormatter,
+                                  epilog="\n".join(__doc__.split("\n")[2:]))  # fmt: skip
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("list", help="name the registered models").set_defaults(run=_list)
+
+    summary = commands.add_parser("summary", help="per-layer arithmetic table of a model")
+    summary.add_argument("model", help="a registered model (see `cnn-lessons list`)")
+    summary.add_argument("--input-shape", type=_shape, help="H,W,C, e.g. 32,32,1")
+    summary.add_argument("--classes", type=_positive, help="number of output classes")
+    summary.set_defaults(run=_summary)
+
+    train = commands.add_parser("train", help="train a model on MNIST or CIFAR-10")
+    train.add_argument("model", help="a registered model (see `cnn-lessons list`)")
+    train.add_argument("--dataset", choices=DATASETS, required=True)
+    train.add_argument("--n-train", type=_positive, help="training images (default: all)")
+    train.add_argument("--n-test", type=_positive, help="test images (default: all)")
+    train.add_argument("--epochs", type=_positive, default=3)
+    train.add_argument("--batch-size", type=_positive, default=128)
+    train.add_argument("--learning-rate", type=float, default=2e-3, help="Adam, cosine decay to 0")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--output-dir", default="runs", help="where the model and record go")
+    train.set_defaults(run=_train)
 
     data_cmd = commands.add_parser("data", help="fetch or check the datasets")
-    data_actions = data_cmd.add_subparsers(dest="action", required=True)
+    data_actions = data_cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
     fetch = data_actions.add_parser("fetch", help="download and cache the datasets")
     fetch.add_argument("--dataset", choices=(*DATASETS, "all"), default="all")
     fetch.add_argument("--dir", help="look here first (default: $CNN_LESSONS_DATA, then data/)")
@@ -94,13 +296,20 @@ def parser():
     status.add_argument("--dir", help="look here first")
     status.set_defaults(run=_data_status)
 
-    commands.add_parser("list", help="name the registered models").set_defaults(run=_list)
+    notebooks = commands.add_parser("notebooks", help="run the chapter notebooks")
+    notebook_actions = notebooks.add_subparsers(dest="action", required=True, metavar="ACTION")
+    run = notebook_actions.add_parser("run", help="execute chapters with papermill and measure them")
+    run.add_argument("--quick", action="store_true", help="the workshop setting (QUICK = True)")
+    run.add_argument("--chapter", type=_positive, action="append", help="only this chapter (repeatable)")
+    run.add_argument("--output-dir", default="notebook-runs", help="where executed copies go")
+    run.add_argument("--in-place", action="store_true", help="overwrite the committed notebooks")
+    run.set_defaults(run=_notebooks_run)
 
-    summary = commands.add_parser("summary", help="per-layer arithmetic table of a model")
-    summary.add_argument("model", help="a registered model (see `cnn-lessons list`)")
-    summary.add_argument("--input-shape", type=_shape, help="H,W,C, e.g. 32,32,1")
-    summary.add_argument("--classes", type=int, help="number of output classes")
-    summary.set_defaults(run=_summary)
+    badges = commands.add_parser("badges", help="check (or --write) the README table and badges")
+    badges.add_argument("--write", action="store_true", help="regenerate them first")
+    badges.set_defaults(run=_badges)
+
+    commands.add_parser("doctor", help="report versions, device, data and the kernel").set_defaults(run=_doctor)
     return top
 
 
@@ -108,10 +317,13 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, OSError, RuntimeError, TypeError) as error:
+    except (CommandError, ValueError, OSError, RuntimeError, TypeError) as error:
         message = " ".join(str(error).split())
         print(f"cnn-lessons: error: {message}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("cnn-lessons: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -9,7 +9,17 @@ from cnn_lessons.arithmetic import compare, layer_table, totals
 from cnn_lessons.lenet import lenet5
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
+# ImageNet-size models take seconds and hundreds of MB each: `-m "not imagenet_size"` skips them
+# (CI's second-backend run does).
+SMALL = ("lenet5", "plain", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110")
+
+
+def _case(name):
+    small = name.startswith(SMALL) or "_cifar" in name
+    return pytest.param(name, marks=() if small else pytest.mark.imagenet_size)
+
+
+@pytest.mark.parametrize("name", [_case(name) for name in sorted(MODELS)])
 def test_every_row_of_every_registered_model_matches_keras(name):
     model = MODELS[name]()
     table = layer_table(model)

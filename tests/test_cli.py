@@ -1,8 +1,10 @@
+import json
 import os
 import shutil
 import subprocess
 import sys
 
+import keras
 import pytest
 
 from cnn_lessons import MODELS, data
@@ -65,3 +67,95 @@ def test_the_installed_command_exits_non_zero_on_failure():
     assert ok.returncode == 0 and "lenet5" in ok.stdout
     bad = subprocess.run([command, "summary", "nope"], capture_output=True, text=True)
     assert bad.returncode == 1 and "unknown model 'nope'" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["list"], ["summary"], ["train"], ["data"], ["data", "fetch"], ["data", "status"],
+     ["notebooks"], ["notebooks", "run"], ["badges"], ["doctor"]],
+)  # fmt: skip
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    assert "usage: cnn-lessons" in capsys.readouterr().out
+
+
+def test_train_saves_the_model_and_a_json_record(mnist_dir, tmp_path, capsys):
+    assert main(["train", "lenet5_modern", "--dataset", "mnist", "--n-train", "2000",
+                 "--n-test", "500", "--epochs", "1", "--output-dir", str(tmp_path)]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "epoch 1/1" in out and "test accuracy" in out and "training took" in out
+    record = json.loads((tmp_path / "lenet5_modern_mnist.json").read_text())
+    assert record["n_train"] == 2000 and record["n_test"] == 500 and record["epochs"] == 1
+    assert record["test_accuracy"] >= 0.5  # measured here: 0.654
+    model = keras.models.load_model(tmp_path / record["model_file"])
+    assert model.count_params() == 61_706
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lenet5_modern_mnist.json",
+                                                          "lenet5_modern_mnist.keras"]  # fmt: skip
+
+
+def test_train_refuses_an_unwritable_output_directory_before_training(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["train", "lenet5", "--dataset", "mnist", "--output-dir", str(blocker / "runs")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cnn-lessons: error: cannot write to the output directory") and err.count("\n") == 1
+
+
+def test_train_without_data_while_offline_fails_in_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv(data.ENV_VAR, raising=False)
+    monkeypatch.setattr(data, "cache_dir", lambda: tmp_path / "cache")
+    monkeypatch.setattr(data, "_download_arrays", lambda name: (_ for _ in ()).throw(OSError("offline")))
+    assert main(["train", "lenet5", "--dataset", "cifar10", "--output-dir", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "cifar10.npz was not found" in err and err.count("\n") == 1
+
+
+def test_doctor_reports_the_installation(capsys):
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    for field in ("python ", "keras ", "backend ", "device ", "data ", "kernel    python3 starts"):
+        assert field in out
+
+
+def _tiny_notebook(path, body):
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell("QUICK = False")
+    parameters.metadata["tags"] = ["parameters"]
+    report = nbformat.v4.new_code_cell(
+        "from IPython.display import display\n"
+        "display({'application/json': {'test_accuracy': 0.5, 'quick': QUICK}}, raw=True)"
+    )
+    report.metadata["tags"] = ["metrics"]
+    notebook.cells = [nbformat.v4.new_markdown_cell(f"# {path.stem}"), parameters,
+                      nbformat.v4.new_code_cell(body), report]  # fmt: skip
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+
+
+def test_notebooks_run_reports_each_chapter_and_fails_for_a_failing_one(tmp_path, monkeypatch, capsys):
+    from cnn_lessons import course
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _tiny_notebook(folder / "01_works.ipynb", "x = 1 + 1")
+    _tiny_notebook(folder / "02_breaks.ipynb", "raise ValueError('chapter two is broken')")
+    committed = {p.name: p.read_text() for p in folder.iterdir()}
+    monkeypatch.setattr(course, "NOTEBOOK_DIR", folder)
+    assert main(["notebooks", "run", "--quick", "--output-dir", str(tmp_path / "out")]) == 1
+    captured = capsys.readouterr()
+    rows = captured.out.splitlines()
+    assert rows[0].split()[:3] == ["chapter", "status", "wall"]
+    assert rows[1].split()[:2] == ["01_works", "ok"] and rows[1].endswith("test 50.0%")
+    assert rows[2].split()[:2] == ["02_breaks", "FAILED"]
+    assert "chapter two is broken" in captured.err
+    assert {p.name: p.read_text() for p in folder.iterdir()} == committed  # never overwritten
+    assert (tmp_path / "out" / "01_works.ipynb").is_file()
+    assert main(["notebooks", "run", "--chapter", "1", "--in-place"]) == 0
+    executed = json.loads((folder / "01_works.ipynb").read_text())["cells"]
+    assert executed[-1]["outputs"] and executed[-1]["execution_count"] is not None
+    assert main(["notebooks", "run", "--chapter", "7", "--output-dir", str(tmp_path / "out")]) == 1
+    assert "no chapter 7" in capsys.readouterr().err

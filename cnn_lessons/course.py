@@ -1,0 +1,182 @@
+"""The course as a whole: its chapters (the notebooks), running them, and the Binder and Colab
+badges that open them, generated from the one repository URL in `pyproject.toml`
+(`[project.urls] Repository`).
+
+`cnn-lessons badges --check` fails when the README's chapter table or a notebook's badge has
+drifted from the notebook list; `cnn-lessons badges --write` regenerates them.
+`cnn-lessons notebooks run` executes chapters with papermill and measures each one.
+"""
+
+import json
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = ROOT / "notebooks"
+README = ROOT / "README.md"
+TABLE_START, TABLE_END = "<!-- chapters:start -->", "<!-- chapters:end -->"
+BRANCH = "main"
+COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
+
+
+def repository_url():
+    """The GitHub URL declared once, in pyproject.toml's [project.urls] Repository."""
+    pyproject = ROOT / "pyproject.toml"
+    if pyproject.is_file():
+        import tomllib
+
+        return tomllib.loads(pyproject.read_text())["project"]["urls"]["Repository"].rstrip("/")
+    for entry in metadata.metadata("cnn-lessons").get_all("Project-URL") or []:
+        label, _, url = entry.partition(",")
+        if label.strip() == "Repository":
+            return url.strip().rstrip("/")
+    raise RuntimeError("no Repository URL in pyproject.toml's [project.urls]")
+
+
+@dataclass
+class Chapter:
+    number: int
+    title: str
+    path: Path
+
+    @property
+    def relative(self):
+        return f"notebooks/{self.path.name}"
+
+    def colab_url(self):
+        slug = repository_url().removeprefix("https://github.com/")
+        return f"https://colab.research.google.com/github/{slug}/blob/{BRANCH}/{self.relative}"
+
+    def binder_url(self):
+        slug = repository_url().removeprefix("https://github.com/")
+        return f"https://mybinder.org/v2/gh/{slug}/{BRANCH}?labpath={self.relative.replace('/', '%2F')}"
+
+    def colab_badge(self):
+        return f"[![Open in Colab]({COLAB_BADGE})]({self.colab_url()})"
+
+    def binder_badge(self):
+        return f"[![Launch on Binder]({BINDER_BADGE})]({self.binder_url()})"
+
+
+def chapters(folder=None):
+    """The chapter notebooks `NN_name.ipynb`, in order, titled by their first heading."""
+    found = []
+    for path in sorted((folder or NOTEBOOK_DIR).glob("[0-9][0-9]_*.ipynb")):
+        first = json.loads(path.read_text())["cells"][0]
+        heading = re.search(r"^# (.+)$", "".join(first["source"]), re.M)
+        title = heading.group(1) if heading else path.stem
+        found.append(Chapter(int(path.name[:2]), title, path))
+    return found
+
+
+def readme_table(found=None):
+    """The README's chapter table, one row per notebook, with both badges."""
+    rows = ["| # | chapter | open |", "| --- | --- | --- |"]
+    for chapter in found if found is not None else chapters():
+        link = f"[{chapter.title}]({chapter.relative})"
+        rows.append(f"| {chapter.number} | {link} | {chapter.binder_badge()} {chapter.colab_badge()} |")
+    return "\n".join(rows)
+
+
+def _with_badge(source, chapter):
+    """The first cell's Markdown with exactly one, current, Colab badge after the heading."""
+    lines = [line for line in source.splitlines() if "colab-badge.svg" not in line]
+    heading = next((i for i, line in enumerate(lines) if line.startswith("# ")), -1)
+    lines.insert(heading + 1, chapter.colab_badge())
+    return "\n".join(lines)
+
+
+def problems():
+    """Every place where the badges or the chapter table differ from what the notebooks imply."""
+    found = chapters()
+    issues = []
+    text = README.read_text()
+    block = re.search(re.escape(TABLE_START) + r"\n(.*?)\n" + re.escape(TABLE_END), text, re.S)
+    if block is None or block.group(1).strip() != readme_table(found):
+        issues.append(f"{README.name}: the chapter table is not the one the notebooks imply")
+    for chapter in found:
+        cells = json.loads(chapter.path.read_text())["cells"]
+        first = "".join(cells[0]["source"])
+        if _with_badge(first, chapter) != first:
+            issues.append(f"{chapter.relative}: its first cell lacks its current Colab badge")
+        setup = next(("".join(c["source"]) for c in cells if c["cell_type"] == "code"), "")
+        if f"git+{repository_url()}" not in setup:
+            issues.append(f"{chapter.relative}: its first code cell does not install from {repository_url()}")
+    return issues
+
+
+def write():
+    """Regenerate the README's chapter table and each notebook's Colab badge."""
+    found = chapters()
+    text = README.read_text()
+    table = f"{TABLE_START}\n{readme_table(found)}\n{TABLE_END}"
+    pattern = re.escape(TABLE_START) + r".*?" + re.escape(TABLE_END)
+    if not re.search(pattern, text, re.S):
+        raise RuntimeError(f"{README} has no {TABLE_START} ... {TABLE_END} block to fill")
+    README.write_text(re.sub(pattern, lambda _: table, text, flags=re.S))
+    for chapter in found:
+        text = chapter.path.read_text()
+        notebook = json.loads(text)
+        cell = notebook["cells"][0]
+        updated = _with_badge("".join(cell["source"]), chapter)
+        if updated != "".join(cell["source"]):
+            cell["source"] = updated.splitlines(keepends=True)
+            ending = "\n" if text.endswith("\n") else ""  # keep the file's own last line
+            chapter.path.write_text(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + ending)
+
+
+# Runs one notebook with papermill in a child process, then prints the peak memory (KiB) of the
+# processes it waited for: the kernel, which is where the chapter's memory goes.
+_RUNNER = """
+import json, resource, sys
+import papermill
+papermill.execute_notebook(sys.argv[1], sys.argv[2], parameters=json.loads(sys.argv[3]),
+                           kernel_name="python3", cwd=sys.argv[4], progress_bar=False)
+print("PEAK_KIB", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+@dataclass
+class NotebookRun:
+    chapter: Chapter
+    output: Path
+    ok: bool
+    seconds: float
+    peak_mib: float = float("nan")
+    accuracy: str = ""
+    error: str = ""
+
+
+def reported_metrics(path):
+    """The JSON a notebook's `metrics` cell displayed, or {} if it has none."""
+    for cell in json.loads(Path(path).read_text())["cells"]:
+        if "metrics" in cell.get("metadata", {}).get("tags", []):
+            for output in cell.get("outputs", []):
+                if "application/json" in output.get("data", {}):
+                    return output["data"]["application/json"]
+    return {}
+
+
+def run_notebook(chapter, output, quick):
+    """Execute one chapter into `output` (papermill, kernel python3) and measure it."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", _RUNNER, str(chapter.path), str(output),
+         json.dumps({"QUICK": bool(quick)}), str(chapter.path.parent)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+        return NotebookRun(chapter, output, False, seconds, error=lines[-1] if lines else "failed")
+    peak = re.search(r"PEAK_KIB (\d+)", result.stdout)
+    accuracies = {k: v for k, v in reported_metrics(output).items() if k.endswith("test_accuracy")}
+    accuracy = ", ".join(f"{k[: -len('test_accuracy')].rstrip('_') or 'test'} {v:.1%}"
+                         for k, v in accuracies.items())  # fmt: skip
+    return NotebookRun(chapter, output, True, seconds, int(peak.group(1)) / 1024 if peak else float("nan"), accuracy)
