@@ -135,6 +135,9 @@ def _train(args):
 
     builder = _model_builder(args.model)
     output_dir = _writable_dir(args.output_dir)
+    mode = training.configure(precision=args.precision)  # on a GPU: more epochs, bigger batches
+    args.epochs = args.epochs or mode.pick(quick=None, cpu=3, gpu=15)
+    args.batch_size = args.batch_size or mode.pick(quick=None, cpu=128, gpu=256)
     dataset = data.load(args.dataset, args.n_train, args.n_test, args.seed,
                         pad_to=32 if args.dataset == "mnist" else None)  # fmt: skip
     training.set_seed(args.seed)
@@ -145,7 +148,7 @@ def _train(args):
     decay = args.epochs * training.steps_per_epoch(len(dataset.x_train), args.batch_size)
     training.compile_classifier(model, args.learning_rate, decay)
     print(f"training {args.model} on {len(dataset.x_train):,} {args.dataset} images for "
-          f"{args.epochs} epoch{'s' * (args.epochs != 1)} (batch {args.batch_size}, seed {args.seed}) on {training.accelerator()}")  # fmt: skip
+          f"{args.epochs} epoch{'s' * (args.epochs != 1)} (batch {args.batch_size}, seed {args.seed}) in {mode}")  # fmt: skip
     run = training.fit(model, dataset.x_train, dataset.y_train, args.epochs, args.batch_size)
     accuracy, _ = training.evaluate(model, dataset.x_test, dataset.y_test)
     stem = f"{args.model}_{args.dataset}"
@@ -155,7 +158,7 @@ def _train(args):
         "seed": args.seed, "learning_rate": args.learning_rate, "test_accuracy": round(accuracy, 4),
         "train_seconds": round(run.seconds, 2), "images_per_second": round(run.images_per_second, 1),
         "history": run.history, "backend": keras.backend.backend(), "keras": keras.__version__,
-        "device": training.accelerator(), "model_file": f"{stem}.keras",
+        "device": mode.device, "precision": mode.precision, "model_file": f"{stem}.keras",
     }  # fmt: skip
     # Write under temporary names and rename, so a failure never leaves a half-written file
     # in place of an earlier run's.
@@ -279,8 +282,10 @@ def parser():
     train.add_argument("--dataset", choices=DATASETS, required=True)
     train.add_argument("--n-train", type=_positive, help="training images (default: all)")
     train.add_argument("--n-test", type=_positive, help="test images (default: all)")
-    train.add_argument("--epochs", type=_positive, default=3)
-    train.add_argument("--batch-size", type=_positive, default=128)
+    train.add_argument("--epochs", type=_positive, help="default: 3, or 15 on a GPU")
+    train.add_argument("--batch-size", type=_positive, help="default: 128, or 256 on a GPU")
+    train.add_argument("--precision", help="float32, mixed_float16 or mixed_bfloat16 "
+                       "(default: float32, or mixed precision on a GPU)")  # fmt: skip
     train.add_argument("--learning-rate", type=float, default=2e-3, help="Adam, cosine decay to 0")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--output-dir", default="runs", help="where the model and record go")

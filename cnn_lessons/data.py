@@ -192,7 +192,8 @@ def load(name, n_train=None, n_test=None, seed=0, data_dir=None, pad_to=None):
     Args:
         name: `"mnist"` or `"cifar10"`.
         n_train, n_test: how many images to take from each split (all of them when None).
-        seed: picks the subset and its order; the same seed gives the same images.
+        seed: picks the subset and its order (all images are shuffled too); the same seed gives
+            the same images in the same order.
         data_dir: a folder to look in before the others (see the module docstring).
         pad_to: zero-pad the images to this size (MNIST's 28x28 to LeNet-5's 32x32).
 
@@ -205,15 +206,17 @@ def load(name, n_train=None, n_test=None, seed=0, data_dir=None, pad_to=None):
     splits = {}
     for split, n in (("train", n_train), ("test", n_test)):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
-        if n is not None:
+        if n is None:
+            n = len(y)  # all of them, shuffled like a subset: `fit` holds out the last share
+        else:
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
                 raise ValueError(f"`n_{split}` must be a positive integer. Received: {n!r}")
             if n > len(y):
                 raise ValueError(
                     f"Asked for {n:,} {name} {split} images, but {source} has only {len(y):,}."
                 )
-            keep = balanced_indices(y, n, seed)
-            x, y = x[keep], y[keep]
+        keep = balanced_indices(y, n, seed)
+        x, y = x[keep], y[keep]
         splits[split] = (_to_float(x, pad_to), y)
     return Dataset(name, *splits["train"], *splits["test"], source=source)
 
@@ -244,6 +247,14 @@ def load_mnist(n_train=None, n_test=None, seed=0, data_dir=None, pad_to=32):
 def load_cifar10(n_train=None, n_test=None, seed=0, data_dir=None):
     """CIFAR-10, 32x32 RGB."""
     return load("cifar10", n_train, n_test, seed, data_dir)
+
+
+def available(name, data_dir=None):
+    """How many (training, test) images `name` has where `load` finds it, fetching it first.
+    The GPU mode trains on all of them: 60,000 / 10,000 for full MNIST."""
+    _check_name(name)
+    with np.load(fetch(name, data_dir), allow_pickle=False) as archive:
+        return len(archive["y_train"]), len(archive["y_test"])
 
 
 def status(name, data_dir=None):

@@ -1,11 +1,12 @@
-"""Training with sensible defaults: seeds, a one-line-per-epoch log, timing, test accuracy.
+"""Training with sensible defaults: run modes, seeds, a one-line-per-epoch log, timing, accuracy.
 
-The chapters call `compile_classifier`, then `fit`, then `evaluate`; `report` prints the final
-metrics as JSON, where the notebook tests read them.
+The chapters call `configure` (the run's size and precision), `compile_classifier`, then `fit`,
+then `evaluate`; `report` prints the final metrics as JSON, where the notebook tests read them.
 """
 
 import json
 import math
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -37,6 +38,68 @@ def accelerator():
 
         names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     return f"GPU ({', '.join(names)})" if names else "CPU"
+
+
+def gpu_precision():
+    """The mixed-precision policy for this GPU: bfloat16 where the card computes in it natively
+    (compute capability 8.0 and up: A100, H100...), float16 on older cards (T4, V100)."""
+    backend = keras.backend.backend()
+    major = 8
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        major = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (8,))[0]
+    elif backend == "jax":
+        import jax
+
+        major = int(str(getattr(jax.devices()[0], "compute_capability", "8.0")).split(".")[0])
+    elif backend == "torch":
+        import torch
+
+        major = torch.cuda.get_device_capability()[0]
+    return "mixed_bfloat16" if major >= 8 else "mixed_float16"
+
+
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+@dataclass(frozen=True)
+class Mode:
+    """How big a run is: `"quick"` (the workshop setting), `"gpu"` (a GPU is present: larger
+    runs in mixed precision) or `"cpu"` (the default on a laptop). `pick` chooses a setting."""
+
+    name: str
+    device: str
+    precision: str
+
+    def pick(self, quick, cpu, gpu):
+        """The setting for this mode, e.g. `mode.pick(quick=2, cpu=4, gpu=15)` epochs."""
+        return {"quick": quick, "cpu": cpu, "gpu": gpu}[self.name]
+
+    def __str__(self):
+        return f"{self.name} mode on {self.device}, {self.precision}"
+
+
+def configure(quick=False, precision=None):
+    """Choose the run mode and set Keras's precision policy for it.
+
+    Quick (the workshop setting) wins; otherwise a GPU gives the "gpu" mode, else "cpu". On a
+    GPU the policy is mixed precision (`gpu_precision`), on a CPU float32, where mixed precision
+    is slower. `precision`, or the environment variable `CNN_LESSONS_PRECISION`, overrides it.
+    """
+    device = accelerator()
+    precision = precision or os.environ.get("CNN_LESSONS_PRECISION") or (
+        "float32" if device == "CPU" else gpu_precision()
+    )
+    if precision not in PRECISIONS:
+        raise ValueError(
+            f"`precision` (or CNN_LESSONS_PRECISION) must be one of {', '.join(PRECISIONS)}. "
+            f"Received: {precision!r}"
+        )
+    keras.mixed_precision.set_global_policy(precision)
+    name = "quick" if quick else "cpu" if device == "CPU" else "gpu"
+    return Mode(name, device, precision)
 
 
 def outputs_penalties(model):
