@@ -235,8 +235,8 @@ def against_applications(image_size, batch_size, steps, warmup):
             model.compile(keras.optimizers.SGD(1e-3), loss="sparse_categorical_crossentropy")
             step_times(model, [(x, y)], 0, warmup)  # trace and warm up
             models.append((model, []))
-        for _ in range(steps):
-            for model, times in models:
+        for step in range(steps):  # alternate, and alternate who goes first
+            for model, times in models[:: 1 if step % 2 else -1]:
                 times.extend(step_times(model, [(x, y)], 1, 0))
         ours, theirs = (batch_size / statistics.median(times) for _, times in models)
         results[name] = {"ours": round(ours, 2), "keras_applications": round(theirs, 2),
@@ -249,46 +249,109 @@ def against_applications(image_size, batch_size, steps, warmup):
 
 
 def against_plain_fit(names, n_train, epochs):
-    """Per CIFAR model: images/s of the chapters' loop (`training.fit`: a validation share, the
-    epoch log) against a plain `model.fit` on the same NumPy arrays with the same split. Both
-    count the epochs after the first (the first traces the graph)."""
+    """Per CIFAR model: images/s of the chapters' loop (`training.fit`: a validation share, run
+    bookkeeping) against a plain `model.fit` on the same NumPy arrays with the same
+    split. The two train one epoch at a time, alternately; the first epoch of each (tracing) is
+    not counted."""
     dataset = load("resnet20", n_train, 100)
     results = {}
     for name in names:
         batch = CHAPTERS[name]["batch"]
-        seconds = {}
-        for loop in ("plain", "chapter"):
+        seconds = {"plain": [], "chapter": []}
+        models = {}
+        for loop in seconds:
             training.set_seed(0)
-            model = training.compile_classifier(MODELS[name](input_shape=(32, 32, 3), classes=10))
-            timer = EpochTimer()
-            if loop == "plain":
-                model.fit(dataset.x_train, dataset.y_train, batch_size=batch, epochs=epochs,
-                          validation_split=0.1, verbose=0, callbacks=[timer])  # fmt: skip
-            else:
-                training.fit(model, dataset.x_train, dataset.y_train, epochs, batch, verbose=False,
-                             callbacks=[timer])  # fmt: skip
-            seconds[loop] = statistics.median(timer.seconds[1:])
-        images = int(n_train * 0.9)
-        results[name] = {"plain_fit": round(images / seconds["plain"], 1),
-                         "chapter_loop": round(images / seconds["chapter"], 1),
-                         "ratio": round(seconds["plain"] / seconds["chapter"], 3)}  # fmt: skip
-        print(f"  {name}: plain model.fit {results[name]['plain_fit']:.0f}, chapter loop "
-              f"{results[name]['chapter_loop']:.0f} images/s, ratio {results[name]['ratio']:.3f}", flush=True)  # fmt: skip
+            models[loop] = training.compile_classifier(MODELS[name](input_shape=(32, 32, 3), classes=10))
+        for epoch in range(epochs + 1):
+            for loop in (("plain", "chapter") if epoch % 2 else ("chapter", "plain")):
+                started = time.perf_counter()
+                if loop == "plain":
+                    models[loop].fit(dataset.x_train, dataset.y_train, batch_size=batch, epochs=1,
+                                     validation_split=0.1, verbose=0)  # fmt: skip
+                else:
+                    training.fit(models[loop], dataset.x_train, dataset.y_train, 1, batch,
+                                 verbose=False)  # fmt: skip
+                if epoch:
+                    seconds[loop].append(time.perf_counter() - started)
+        plain = int(n_train * 0.9) / statistics.median(seconds["plain"])
+        chapter = training.split(n_train, batch)[0] / statistics.median(seconds["chapter"])
+        results[name] = {"plain_fit": round(plain, 1), "chapter_loop": round(chapter, 1),
+                         "ratio": round(chapter / plain, 3)}  # fmt: skip
+        print(f"  {name}: plain model.fit {plain:.0f}, chapter loop {chapter:.0f} images/s, "
+              f"ratio {chapter / plain:.3f}", flush=True)  # fmt: skip
     return results
 
 
-class EpochTimer(keras.callbacks.Callback):
-    """Wall seconds of each epoch, validation included."""
+# --- the CPU defaults: what each candidate setting does on this machine -------------------------
 
-    def __init__(self):
-        super().__init__()
-        self.seconds = []
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self.started = time.perf_counter()
+def fit_epochs(model, x, y, batch_size, epochs, dataset=None):
+    """Seconds of each epoch of `model.fit` (on arrays, or on a `tf.data` pipeline)."""
+    seconds = []
+    for _ in range(epochs):
+        started = time.perf_counter()
+        if dataset is None:
+            model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=True)
+        else:
+            model.fit(dataset, epochs=1, verbose=0)
+        seconds.append(time.perf_counter() - started)
+    return seconds
 
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.started)
+
+def cpu_defaults(names, steps, warmup):
+    """Per CIFAR model: images/s by batch size; XLA's per-step gain against its compile time; the
+    cost of a short last batch; and a prefetching `tf.data` pipeline against NumPy arrays."""
+    dataset = load("resnet20", 2_048, 100)
+    x, y = dataset.x_train, dataset.y_train
+    results = {}
+    for name in names:
+        chapter_batch = CHAPTERS[name]["batch"]
+        build = lambda: MODELS[name](input_shape=(32, 32, 3), classes=10)  # noqa: E731
+        entry = results[name] = {"batch": {}, "xla": {}}
+        for batch in (32, 64, 128, 256):
+            training.set_seed(0)
+            model = training.compile_classifier(build())
+            batches = [(x[i * batch:(i + 1) * batch], y[i * batch:(i + 1) * batch]) for i in range(4)]
+            entry["batch"][batch] = round(batch / statistics.median(step_times(model, batches, steps, warmup)), 1)
+        batches = [(x[i * chapter_batch:(i + 1) * chapter_batch], y[i * chapter_batch:(i + 1) * chapter_batch])
+                   for i in range(4)]  # fmt: skip
+        for jit in (False, True):
+            training.set_seed(0)
+            model = build()
+            model.compile(keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                          jit_compile=jit)  # fmt: skip
+            first = step_times(model, batches, 1, 0)[0]
+            step = statistics.median(step_times(model, batches, steps, 0))
+            entry["xla"][str(jit)] = {"first_step_s": round(first, 2), "step_s": round(step, 4)}
+        off, on = entry["xla"]["False"], entry["xla"]["True"]
+        saving = off["step_s"] - on["step_s"]
+        entry["xla"]["payback_steps"] = (
+            round((on["first_step_s"] - off["first_step_s"]) / saving) if saving > 0 else None
+        )
+        # A short last batch: 2,048 images are whole batches; 2,049 leave one image over.
+        for n in (2_048, 2_049):
+            training.set_seed(0)
+            model = training.compile_classifier(build())
+            entry[f"epochs_{n}"] = [round(t, 2) for t in fit_epochs(model, x[:n] if n <= len(x) else
+                                    np.concatenate([x, x[:1]]), y[:n] if n <= len(y) else
+                                    np.concatenate([y, y[:1]]), chapter_batch, 3)]  # fmt: skip
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            pipeline = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=0)
+                        .batch(chapter_batch).prefetch(tf.data.AUTOTUNE))  # fmt: skip
+            times = {}
+            for kind in ("arrays", "tf.data"):
+                training.set_seed(0)
+                model = training.compile_classifier(build())
+                times[kind] = statistics.median(
+                    fit_epochs(model, x, y, chapter_batch, 4, pipeline if kind == "tf.data" else None)[1:]
+                )
+            entry["prefetch"] = {kind: round(len(x) / t, 1) for kind, t in times.items()}
+        print(f"  {name}: images/s by batch {entry['batch']}; XLA {entry['xla']}; "
+              f"epochs of 2,048 {entry['epochs_2048']} vs 2,049 {entry['epochs_2049']}; "
+              f"input {entry.get('prefetch')}", flush=True)  # fmt: skip
+    return results
 
 
 def main(argv=None):
@@ -304,6 +367,8 @@ def main(argv=None):
     parser.add_argument("--accuracy-batch-size", type=int, help="override the chapters' batch sizes")
     parser.add_argument("--compare", action="store_true",
                         help="also ours vs keras.applications and chapter loop vs plain model.fit")  # fmt: skip
+    parser.add_argument("--defaults", action="store_true",
+                        help="also measure the CPU default candidates: batch, XLA, short batches, tf.data")  # fmt: skip
     parser.add_argument("--compare-size", type=int, default=112, help="image size for --compare")
     parser.add_argument("--compare-batch", type=int, default=16)
     parser.add_argument("--output", default="benchmark.json")
@@ -344,9 +409,14 @@ def main(argv=None):
             args.compare_size, args.compare_batch, args.steps, args.warmup
         )
         save()
-        print("chapter loop against plain model.fit (2,048 CIFAR images, 3 epochs):")
+        print("chapter loop against plain model.fit (2,000 CIFAR images, 6 epochs each):")
         cifar = [n for n in names if CHAPTERS[n]["dataset"] == "cifar10"]
-        record["loop"] = against_plain_fit(cifar, 2_048, 3)
+        record["loop"] = against_plain_fit(cifar, 2_000, 6)
+        save()
+    if args.defaults:
+        print("CPU default candidates (2,048 CIFAR images):")
+        record["defaults"] = cpu_defaults([n for n in names if CHAPTERS[n]["dataset"] == "cifar10"],
+                                          args.steps, args.warmup)  # fmt: skip
         save()
     print_table(record)
     print(f"wrote {output}")

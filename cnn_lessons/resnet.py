@@ -77,8 +77,8 @@ def conv_bn(x, filters, kernel_size, strides, conv_bias, name):
     if kernel_size > 1 and strides > 1:
         x = layers.ZeroPadding2D(kernel_size // 2, name=f"{name}_pad")(x)
         padding = "valid"
-    else:
-        padding = "same"
+    else:  # a 1x1 needs no padding; "valid" says so, as keras.applications does
+        padding = "same" if kernel_size > 1 else "valid"
     x = Conv(filters, kernel_size, strides=strides, padding=padding, use_bias=conv_bias,
              name=f"{name}_conv")(x)  # fmt: skip
     return BatchNorm(name=f"{name}_bn")(x)
