@@ -14,7 +14,7 @@ python3 -c "import jax; print('jax', jax.__version__, jax.devices())" >> "$OUT/g
 part() {  # name, then speed.py's arguments
     local name=$1; shift
     echo "=== $name"
-    python3 benchmarks/speed.py "$@" --output "$OUT/$name.json" 2>&1 | grep -v "^WARNING\|^I0000" | tee "$OUT/$name.log"
+    python3 benchmarks/speed.py "$@" --output "$OUT/$name.json" 2>&1 | grep --line-buffered -v "^WARNING\|^I0000\|cuda_timer" | tee "$OUT/$name.log"
 }
 # 1. The two GPU targets, in the GPU defaults (mixed precision, full sizes, batch 256 / 128).
 part targets --models lenet5_modern,resnet20
@@ -24,7 +24,7 @@ part chapters --models lenet5,alexnet_cifar,vgg_cifar,googlenet_cifar
 part float32 --precision float32 --accuracy none
 # 4. `cnn-lessons train` with its GPU defaults (all of MNIST, 15 epochs, batch 256, mixed).
 echo "=== cli"
-python3 -m cnn_lessons.cli train lenet5_modern --dataset mnist --output-dir "$OUT/runs" 2>&1 | grep -v "^WARNING\|^I0000" | tee "$OUT/cli.log"
+python3 -m cnn_lessons.cli train lenet5_modern --dataset mnist --output-dir "$OUT/runs" 2>&1 | grep --line-buffered -v "^WARNING\|^I0000\|cuda_timer" | tee "$OUT/cli.log"
 rm -f "$OUT"/runs/*.keras  # the model file is not needed here
 # 5. ResNet-20 at batch 256 instead of 128.
 part resnet20_batch256 --models resnet20 --accuracy-batch-size 256 --steps 10

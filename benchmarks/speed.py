@@ -400,9 +400,10 @@ def main(argv=None):
     accuracy = {"auto": "full" if gpu else "reduced"}.get(args.accuracy, args.accuracy)
     if accuracy != "none":
         print(f"time to accuracy ({accuracy} sizes):")
-        record["accuracy_mode"] = accuracy
-        record["accuracy"] = accuracy_runs(names, accuracy == "full", args.accuracy_batch_size)
-        save()
+        record["accuracy_mode"], record["accuracy"] = accuracy, {}
+        for name in names:
+            record["accuracy"].update(accuracy_runs([name], accuracy == "full", args.accuracy_batch_size))
+            save()
     if args.compare:
         print("ours against keras.applications (training images/s):")
         record["applications"] = against_applications(

@@ -88,11 +88,21 @@ def test_train_saves_the_model_and_a_json_record(mnist_dir, tmp_path, capsys):
     assert "epoch 1/1" in out and "test accuracy" in out and "training took" in out
     record = json.loads((tmp_path / "lenet5_modern_mnist.json").read_text())
     assert record["n_train"] == 2000 and record["n_test"] == 500 and record["epochs"] == 1
+    assert record["device"] == "CPU" and record["precision"] == "float32"
     assert record["test_accuracy"] >= 0.5  # measured here: 0.654
     model = keras.models.load_model(tmp_path / record["model_file"])
     assert model.count_params() == 61_706
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lenet5_modern_mnist.json",
                                                           "lenet5_modern_mnist.keras"]  # fmt: skip
+
+
+def test_train_names_a_bad_precision_in_one_line(tmp_path, capsys):
+    assert main(["train", "lenet5", "--dataset", "mnist", "--precision", "float8",
+                 "--output-dir", str(tmp_path)]) == 1  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'float8'" in err and "mixed_bfloat16" in err
+    assert keras.mixed_precision.global_policy().name == "float32"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_train_refuses_an_unwritable_output_directory_before_training(tmp_path, capsys):

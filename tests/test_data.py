@@ -57,6 +57,21 @@ def test_subsets_are_reproducible_from_the_seed(mnist_dir):
     assert not np.array_equal(first.x_train, other.x_train)
 
 
+def test_all_images_come_shuffled_and_reproducible(mnist_dir):
+    # n=None (the GPU mode) takes every image, shuffled: `fit` holds out the *last* share, which
+    # in file order would be the same digits every time and no random sample.
+    first = data.load_mnist(None, None, seed=0, data_dir=mnist_dir, pad_to=None)
+    again = data.load_mnist(None, None, seed=0, data_dir=mnist_dir, pad_to=None)
+    assert first.x_train.shape == (60_000, 28, 28, 1) and first.x_test.shape == (10_000, 28, 28, 1)
+    np.testing.assert_array_equal(first.y_train, again.y_train)
+    with np.load(mnist_dir / "mnist.npz") as raw:
+        file_order = raw["y_train"]
+    assert not np.array_equal(first.y_train, file_order)
+    np.testing.assert_array_equal(np.sort(first.y_train), np.sort(file_order))
+    assert data.available("mnist", mnist_dir) == (60_000, 10_000)
+    assert data.available("cifar10", mnist_dir) == (10_000, 5_000)
+
+
 def test_cifar10_subset_has_rgb_images_and_flat_labels(mnist_dir):
     cifar = data.load_cifar10(50, 20, data_dir=mnist_dir)
     assert cifar.x_train.shape == (50, 32, 32, 3) and cifar.y_train.shape == (50,)

@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -51,3 +52,49 @@ def test_predict_classes_takes_the_smallest_rbf_penalty(mnist):
     penalties = model.predict(mnist.x_test[:8], verbose=0)
     np.testing.assert_array_equal(training.predict_classes(model, mnist.x_test[:8]),
                                   penalties.argmin(axis=1))  # fmt: skip
+
+
+def test_configure_picks_the_cpu_or_quick_mode_in_float32_here(monkeypatch):
+    monkeypatch.delenv("CNN_LESSONS_PRECISION", raising=False)
+    mode = training.configure()
+    assert (mode.name, mode.device, mode.precision) == ("cpu", "CPU", "float32")
+    assert mode.pick(quick=2, cpu=4, gpu=15) == 4
+    assert training.configure(quick=True).pick(quick=2, cpu=4, gpu=15) == 2
+    assert str(mode) == "cpu mode on CPU, float32"
+
+
+def test_the_precision_can_be_set_and_a_bad_one_is_named(monkeypatch):
+    monkeypatch.setenv("CNN_LESSONS_PRECISION", "mixed_bfloat16")
+    try:
+        assert training.configure().precision == "mixed_bfloat16"
+        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+        with pytest.raises(ValueError, match="'half'"):
+            training.configure(precision="half")
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_split_holds_out_the_share_and_trains_on_whole_batches():
+    assert training.split(10_000, 128) == (8_960, 1_000)  # 70 batches; 40 images left out
+    assert training.split(2_000, 64) == (1_792, 200)
+    assert training.split(320, 32, validation_split=0) == (320, 0)
+    assert training.split(20, 32) == (18, 2)  # less than a batch: all of it trains
+    assert training.steps_per_epoch(10_000, 128) == 70
+
+
+def test_fit_trains_on_whole_batches_and_validates(mnist):
+    class Batches(keras.callbacks.Callback):
+        sizes = []
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self.sizes.append(batch)
+
+    training.set_seed(0)
+    model = training.compile_classifier(lenet5("modern"))
+    counter = Batches()
+    run = training.fit(model, mnist.x_train[:600], mnist.y_train[:600], 1, 128, verbose=False,
+                       callbacks=[counter])  # fmt: skip
+    assert len(counter.sizes) == 4  # 540 training images: 4 whole batches of 128, 28 left out
+    assert run.images_per_second == pytest.approx(512 / run.seconds)
+    assert "val_accuracy" in run.history
+
