@@ -1,8 +1,9 @@
 """Training speed of the chapters' models, and time to each chapter's stated accuracy, on any backend.
 
     python benchmarks/speed.py                      # images/s and time to accuracy, reduced sizes
-    python benchmarks/speed.py --compare            # also ours vs keras.applications, and our
-                                                    #   training loop vs a plain model.fit
+    python benchmarks/speed.py --compare            # + ours vs keras.applications, and the
+                                                    #   chapters' loop vs a plain model.fit
+    python benchmarks/speed.py --defaults           # + the CPU default candidates
     KERAS_BACKEND=jax python benchmarks/speed.py    # the same on JAX; on a GPU: full sizes,
                                                     #   mixed precision, the GPU targets
 
@@ -13,12 +14,12 @@ RSS, and the accelerator's where the backend reports it), backend, device, batch
 
 Time to accuracy: each model trains epoch by epoch for at most a time budget, its learning rate
 following a cosine over that budget in wall-clock time (so the schedule fits any machine), and is
-evaluated on the test set after every epoch. The clock counts every training second from the first
-step, and no evaluation; the one-time compilation of the training step runs before it (reported
-beside it as compile seconds). On a CPU the sizes are reduced (2,000 images) and
-the target is the chapter's quick-mode floor; on a GPU (or with --full) the models train on all
-the images there are, to the chapters' full stated accuracies, and LeNet-5 (modern) and ResNet-20
-carry the GPU targets: 99.0 % within 15 s on full MNIST, 75 % within 60 s on the CIFAR-10 subset.
+evaluated on the test set after every epoch. The clock counts every training second and no
+evaluation; the one-time compilation of the training step runs before it (reported beside it).
+On a CPU the sizes are reduced (2,000 images) and the target is the chapter's quick-mode floor;
+on a GPU (or with --accuracy full) the models train on all the images there are, to the chapters'
+stated accuracies, and LeNet-5 (modern) and ResNet-20 carry the GPU targets: 99.0 % within 15 s
+on full MNIST, 75 % within 60 s on the CIFAR-10 subset. Results: benchmarks/RESULTS.md.
 """
 
 import argparse

@@ -171,11 +171,16 @@ def fit(model, x, y, epochs, batch_size=128, validation_split=0.1, verbose=True,
     The data should already be shuffled (`data.load` returns it shuffled). Returns a `Run`.
     """
     log = [EpochLog()] if verbose else []
-    trained, held = split(len(x), batch_size, validation_split)
-    validation = (x[len(x) - held:], y[len(y) - held:]) if held else None
+    n = len(keras.tree.flatten(x)[0])
+    trained, held = split(n, batch_size, validation_split)
+
+    def rows(data, start, stop):  # x and y may be arrays, or lists/dicts of them (several outputs)
+        return keras.tree.map_structure(lambda array: array[start:stop], data)
+
+    validation = (rows(x, n - held, n), rows(y, n - held, n)) if held else None
     started = time.perf_counter()
     history = model.fit(
-        x[:trained], y[:trained], epochs=epochs, batch_size=batch_size, validation_data=validation,
+        rows(x, 0, trained), rows(y, 0, trained), epochs=epochs, batch_size=batch_size, validation_data=validation,
         verbose=0, callbacks=[*log, *callbacks],
     )  # fmt: skip
     seconds = time.perf_counter() - started
