@@ -102,6 +102,14 @@ def configure(quick=False, precision=None):
     return Mode(name, device, precision)
 
 
+def clear_session():
+    """Free Keras's global state, as `keras.backend.clear_session`, but keep the precision policy
+    that `configure` set: clearing the session alone resets it to float32."""
+    policy = keras.mixed_precision.global_policy()
+    keras.backend.clear_session()
+    keras.mixed_precision.set_global_policy(policy)
+
+
 def outputs_penalties(model):
     """True for models whose output is a penalty (LeNet-5's RBF units: smallest wins)."""
     return isinstance(model.layers[-1], EuclideanRBF)

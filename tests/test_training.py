@@ -98,3 +98,12 @@ def test_fit_trains_on_whole_batches_and_validates(mnist):
     assert run.images_per_second == pytest.approx(512 / run.seconds)
     assert "val_accuracy" in run.history
 
+
+
+def test_clear_session_keeps_the_precision_policy():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        training.clear_session()
+        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
