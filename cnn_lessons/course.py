@@ -8,6 +8,7 @@ drifted from the notebook list; `cnn-lessons badges --write` regenerates them.
 """
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -164,17 +165,31 @@ def reported_metrics(path):
 
 
 def run_notebook(chapter, output, quick):
-    """Execute one chapter into `output` (papermill, kernel python3) and measure it."""
+    """Execute one chapter into `output` (papermill, kernel python3) and measure it.
+
+    The run writes to a temporary file beside `output`, which replaces `output` only when the run
+    succeeds: a failure never leaves a half-executed notebook in place of the one that was there
+    (the committed chapter, with `--in-place`). The failed copy is kept as `.<name>.failed.ipynb`
+    (hidden, so it never counts as a chapter).
+    """
+    output = Path(output)
+    running = output.with_name(f".{output.stem}.running.ipynb")
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-c", _RUNNER, str(chapter.path), str(output),
+        [sys.executable, "-c", _RUNNER, str(chapter.path), str(running),
          json.dumps({"QUICK": bool(quick)}), str(chapter.path.parent)],
         capture_output=True, text=True,
     )  # fmt: skip
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
-        return NotebookRun(chapter, output, False, seconds, error=lines[-1] if lines else "failed")
+        error = lines[-1] if lines else "failed"
+        if running.exists():
+            failed = output.with_name(f".{output.stem}.failed.ipynb")
+            os.replace(running, failed)
+            error += f" (executed copy: {failed})"
+        return NotebookRun(chapter, output, False, seconds, error=error)
+    os.replace(running, output)
     peak = re.search(r"PEAK_KIB (\d+)", result.stdout)
     accuracies = {k: v for k, v in reported_metrics(output).items() if k.endswith("test_accuracy")}
     accuracy = ", ".join(f"{k[: -len('test_accuracy')].rstrip('_') or 'test'} {v:.1%}"

@@ -163,7 +163,11 @@ def test_notebooks_run_reports_each_chapter_and_fails_for_a_failing_one(tmp_path
     assert rows[2].split()[:2] == ["02_breaks", "FAILED"]
     assert "chapter two is broken" in captured.err
     assert {p.name: p.read_text() for p in folder.iterdir()} == committed  # never overwritten
-    assert (tmp_path / "out" / "01_works.ipynb").is_file()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".02_breaks.failed.ipynb",
+                                                                    "01_works.ipynb"]  # fmt: skip
+    assert main(["notebooks", "run", "--chapter", "2", "--in-place"]) == 1
+    assert (folder / "02_breaks.ipynb").read_text() == committed["02_breaks.ipynb"]  # kept as it was
+    assert (folder / ".02_breaks.failed.ipynb").is_file()
     assert main(["notebooks", "run", "--chapter", "1", "--in-place"]) == 0
     executed = json.loads((folder / "01_works.ipynb").read_text())["cells"]
     assert executed[-1]["outputs"] and executed[-1]["execution_count"] is not None
