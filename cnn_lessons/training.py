@@ -159,9 +159,9 @@ class Run:
 
 def split(n_images, batch_size, validation_split=0.1):
     """How `fit` uses `n_images`: (trained, held out). The last `validation_split` share is held
-    out; the rest is cut to whole batches (a short last batch would make Keras trace the training
-    step a second time: about 2 s for ResNet-20 on a CPU, benchmarks/RESULTS.md). When there is
-    less than one batch, all of it trains."""
+    out; the rest is cut to whole batches: a short last batch makes TensorFlow trace, or JAX
+    compile, the training step again (AlexNet's CIFAR epochs ran 1.6x faster with whole batches,
+    benchmarks/RESULTS.md). When there is less than one batch, all of it trains."""
     held = n_images - math.ceil(n_images * (1 - validation_split))
     trained = n_images - held
     return (trained - trained % batch_size or trained), held
@@ -188,8 +188,8 @@ def fit(model, x, y, epochs, batch_size=128, validation_split=0.1, verbose=True,
     validation = (rows(x, n - held, n), rows(y, n - held, n)) if held else None
     started = time.perf_counter()
     history = model.fit(
-        rows(x, 0, trained), rows(y, 0, trained), epochs=epochs, batch_size=batch_size, validation_data=validation,
-        verbose=0, callbacks=[*log, *callbacks],
+        rows(x, 0, trained), rows(y, 0, trained), epochs=epochs, batch_size=batch_size,
+        validation_data=validation, verbose=0, callbacks=[*log, *callbacks],
     )  # fmt: skip
     seconds = time.perf_counter() - started
     return Run(history.history, seconds, trained * epochs / seconds, epochs, batch_size)
