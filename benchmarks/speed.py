@@ -83,6 +83,12 @@ def step_times(model, batches, steps, warmup):
     return times
 
 
+def first_batches(x, y, batch_size, count=4):
+    """The first `count` batches of (x, y), to cycle over in `step_times`."""
+    return [(x[i * batch_size:(i + 1) * batch_size], y[i * batch_size:(i + 1) * batch_size])
+            for i in range(count)]  # fmt: skip
+
+
 def load(name, n_train=None, n_test=None):
     dataset = CHAPTERS[name]["dataset"]
     return data.load(dataset, n_train, n_test, seed=0, pad_to=32 if dataset == "mnist" else None)
@@ -94,7 +100,7 @@ def images_per_second(name, batch_size, steps, warmup):
     training.set_seed(0)
     model = MODELS[name](input_shape=dataset.x_train.shape[1:], classes=10)
     training.compile_classifier(model)
-    batches = [(dataset.x_train[i::4], dataset.y_train[i::4]) for i in range(4)]
+    batches = first_batches(dataset.x_train, dataset.y_train, batch_size)
     return batch_size / statistics.median(step_times(model, batches, steps, warmup))
 
 
@@ -197,16 +203,13 @@ def time_to_accuracy(name, dataset, target, budget_s, batch_size, max_epochs=300
             "batch_size": batch_size, "curve": curve}  # fmt: skip
 
 
-def accuracy_runs(names, full, batch_size=None):
-    """Time to each chapter's accuracy: reduced sizes and quick floors, or `full` sizes."""
-    results = {}
-    for name in names:
-        spec = CHAPTERS[name]
-        target, budget = spec["full"] if full else spec["reduced"]
-        dataset = load(name) if full else load(name, *REDUCED_IMAGES)
-        batch = batch_size or (2 * spec["batch"] if full else spec["batch"])
-        results[name] = time_to_accuracy(name, dataset, target, budget, batch)
-    return results
+def accuracy_run(name, full, batch_size=None):
+    """Time to a chapter's accuracy: reduced sizes and the quick floor, or `full` sizes."""
+    spec = CHAPTERS[name]
+    target, budget = spec["full"] if full else spec["reduced"]
+    dataset = load(name) if full else load(name, *REDUCED_IMAGES)
+    batch = batch_size or (2 * spec["batch"] if full else spec["batch"])
+    return time_to_accuracy(name, dataset, target, budget, batch)
 
 
 # --- side by side: ours against keras.applications, our loop against a plain model.fit ---------
@@ -312,10 +315,9 @@ def cpu_defaults(names, steps, warmup):
         for batch in (32, 64, 128, 256):
             training.set_seed(0)
             model = training.compile_classifier(build())
-            batches = [(x[i * batch:(i + 1) * batch], y[i * batch:(i + 1) * batch]) for i in range(4)]
-            entry["batch"][batch] = round(batch / statistics.median(step_times(model, batches, steps, warmup)), 1)
-        batches = [(x[i * chapter_batch:(i + 1) * chapter_batch], y[i * chapter_batch:(i + 1) * chapter_batch])
-                   for i in range(4)]  # fmt: skip
+            times = step_times(model, first_batches(x, y, batch), steps, warmup)
+            entry["batch"][batch] = round(batch / statistics.median(times), 1)
+        batches = first_batches(x, y, chapter_batch)
         for jit in (False, True):
             training.set_seed(0)
             model = build()
@@ -330,12 +332,11 @@ def cpu_defaults(names, steps, warmup):
             round((on["first_step_s"] - off["first_step_s"]) / saving) if saving > 0 else None
         )
         # A short last batch: 2,048 images are whole batches; 2,049 leave one image over.
-        for n in (2_048, 2_049):
+        for images, labels in ((x, y), (np.concatenate([x, x[:1]]), np.concatenate([y, y[:1]]))):
             training.set_seed(0)
             model = training.compile_classifier(build())
-            entry[f"epochs_{n}"] = [round(t, 2) for t in fit_epochs(model, x[:n] if n <= len(x) else
-                                    np.concatenate([x, x[:1]]), y[:n] if n <= len(y) else
-                                    np.concatenate([y, y[:1]]), chapter_batch, 3)]  # fmt: skip
+            seconds = fit_epochs(model, images, labels, chapter_batch, 3)
+            entry[f"epochs_{len(images)}"] = [round(t, 2) for t in seconds]
         if keras.backend.backend() == "tensorflow":
             import tensorflow as tf
 
@@ -381,6 +382,7 @@ def main(argv=None):
     unknown = sorted(set(names) - set(CHAPTERS))
     if unknown:
         parser.error(f"unknown model {unknown[0]!r}; choose from {', '.join(CHAPTERS)}")
+    cifar = [name for name in names if CHAPTERS[name]["dataset"] == "cifar10"]
     record = {
         "backend": keras.backend.backend(), "keras": keras.__version__, "device": mode.device,
         "precision": mode.precision, "batch_size": batch_size, "python": platform.python_version(),
@@ -403,7 +405,7 @@ def main(argv=None):
         print(f"time to accuracy ({accuracy} sizes):")
         record["accuracy_mode"], record["accuracy"] = accuracy, {}
         for name in names:
-            record["accuracy"].update(accuracy_runs([name], accuracy == "full", args.accuracy_batch_size))
+            record["accuracy"][name] = accuracy_run(name, accuracy == "full", args.accuracy_batch_size)
             save()
     if args.compare:
         print("ours against keras.applications (training images/s):")
@@ -412,13 +414,11 @@ def main(argv=None):
         )
         save()
         print("chapter loop against plain model.fit (2,000 CIFAR images, 6 epochs each):")
-        cifar = [n for n in names if CHAPTERS[n]["dataset"] == "cifar10"]
         record["loop"] = against_plain_fit(cifar, 2_000, 6)
         save()
     if args.defaults:
         print("CPU default candidates (2,048 CIFAR images):")
-        record["defaults"] = cpu_defaults([n for n in names if CHAPTERS[n]["dataset"] == "cifar10"],
-                                          args.steps, args.warmup)  # fmt: skip
+        record["defaults"] = cpu_defaults(cifar, args.steps, args.warmup)
         save()
     print_table(record)
     print(f"wrote {output}")

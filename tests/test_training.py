@@ -84,17 +84,17 @@ def test_split_holds_out_the_share_and_trains_on_whole_batches():
 
 def test_fit_trains_on_whole_batches_and_validates(mnist):
     class Batches(keras.callbacks.Callback):
-        sizes = []
+        seen = []
 
         def on_train_batch_begin(self, batch, logs=None):
-            self.sizes.append(batch)
+            self.seen.append(batch)
 
     training.set_seed(0)
     model = training.compile_classifier(lenet5("modern"))
     counter = Batches()
     run = training.fit(model, mnist.x_train[:600], mnist.y_train[:600], 1, 128, verbose=False,
                        callbacks=[counter])  # fmt: skip
-    assert len(counter.sizes) == 4  # 540 training images: 4 whole batches of 128, 28 left out
+    assert len(counter.seen) == 4  # 540 training images: 4 whole batches of 128, 28 left out
     assert run.images_per_second == pytest.approx(512 / run.seconds)
     assert "val_accuracy" in run.history
 
