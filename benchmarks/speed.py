@@ -30,6 +30,7 @@ import resource
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -85,8 +86,10 @@ def step_times(model, batches, steps, warmup):
 
 def first_batches(x, y, batch_size, count=4):
     """The first `count` batches of (x, y), to cycle over in `step_times`."""
-    return [(x[i * batch_size:(i + 1) * batch_size], y[i * batch_size:(i + 1) * batch_size])
-            for i in range(count)]  # fmt: skip
+    return [
+        (x[i * batch_size : (i + 1) * batch_size], y[i * batch_size : (i + 1) * batch_size])
+        for i in range(count)
+    ]
 
 
 def load(name, n_train=None, n_test=None):
@@ -129,8 +132,9 @@ class RandomShift(keras.layers.Layer):
         p = self.pixels
         height, width, channels = images.shape[1:]
         padded = keras.ops.pad(images, [[0, 0], [p, p], [p, p], [0, 0]])
-        offsets = keras.random.randint((keras.ops.shape(images)[0], 2), 0, 2 * p + 1,
-                                       seed=self.generator)  # fmt: skip
+        offsets = keras.random.randint(
+            (keras.ops.shape(images)[0], 2), 0, 2 * p + 1, seed=self.generator
+        )
 
         def crop(pair):
             image, offset = pair
@@ -173,8 +177,10 @@ def time_to_accuracy(name, dataset, target, budget_s, batch_size, max_epochs=300
     else:
         peak = 2e-3
         optimizer = keras.optimizers.Adam(peak)
-    trainer.compile(optimizer, loss=rbf_loss if training.outputs_penalties(model)
-                    else "sparse_categorical_crossentropy")  # fmt: skip
+    trainer.compile(
+        optimizer,
+        loss=rbf_loss if training.outputs_penalties(model) else "sparse_categorical_crossentropy",
+    )
     compile_seconds = warm_up(trainer, dataset.x_train, dataset.y_train, batch_size)
     rng = np.random.default_rng(0)
     whole = len(dataset.x_train) - len(dataset.x_train) % batch_size
@@ -196,7 +202,7 @@ def time_to_accuracy(name, dataset, target, budget_s, batch_size, max_epochs=300
             break
     print(f"  {name}: {len(curve)} epochs, {trained:.1f} s (+{compile_seconds:.1f} s compiling), "
           f"test accuracy {curve[-1][2]:.2%} (target {target:.0%}: "
-          f"{'%.1f s' % reached if reached else 'not reached'})", flush=True)  # fmt: skip
+          f"{f'{reached:.1f} s' if reached else 'not reached'})", flush=True)  # fmt: skip
     return {"target": target, "budget_s": budget_s, "seconds_to_target": reached and round(reached, 2),
             "compile_seconds": round(compile_seconds, 2), "final_accuracy": curve[-1][2],
             "n_train": len(dataset.x_train), "n_test": len(dataset.x_test),
@@ -265,16 +271,19 @@ def against_plain_fit(names, n_train, epochs):
         models = {}
         for loop in seconds:
             training.set_seed(0)
-            models[loop] = training.compile_classifier(MODELS[name](input_shape=(32, 32, 3), classes=10))
+            models[loop] = training.compile_classifier(
+                MODELS[name](input_shape=(32, 32, 3), classes=10)
+            )
         for epoch in range(epochs + 1):
-            for loop in (("plain", "chapter") if epoch % 2 else ("chapter", "plain")):
+            for loop in ("plain", "chapter") if epoch % 2 else ("chapter", "plain"):
                 started = time.perf_counter()
                 if loop == "plain":
                     models[loop].fit(dataset.x_train, dataset.y_train, batch_size=batch, epochs=1,
                                      validation_split=0.1, verbose=0)  # fmt: skip
                 else:
-                    training.fit(models[loop], dataset.x_train, dataset.y_train, 1, batch,
-                                 verbose=False)  # fmt: skip
+                    training.fit(
+                        models[loop], dataset.x_train, dataset.y_train, 1, batch, verbose=False
+                    )
                 if epoch:
                     seconds[loop].append(time.perf_counter() - started)
         plain = int(n_train * 0.9) / statistics.median(seconds["plain"])
@@ -310,7 +319,7 @@ def cpu_defaults(names, steps, warmup):
     results = {}
     for name in names:
         chapter_batch = CHAPTERS[name]["batch"]
-        build = lambda: MODELS[name](input_shape=(32, 32, 3), classes=10)  # noqa: E731
+        build = partial(MODELS[name], input_shape=(32, 32, 3), classes=10)
         entry = results[name] = {"batch": {}, "xla": {}}
         for batch in (32, 64, 128, 256):
             training.set_seed(0)
@@ -321,8 +330,9 @@ def cpu_defaults(names, steps, warmup):
         for jit in (False, True):
             training.set_seed(0)
             model = build()
-            model.compile(keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
-                          jit_compile=jit)  # fmt: skip
+            model.compile(
+                keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", jit_compile=jit
+            )
             first = step_times(model, batches, 1, 0)[0]
             step = statistics.median(step_times(model, batches, steps, 0))
             entry["xla"][str(jit)] = {"first_step_s": round(first, 2), "step_s": round(step, 4)}
@@ -347,7 +357,9 @@ def cpu_defaults(names, steps, warmup):
                 training.set_seed(0)
                 model = training.compile_classifier(build())
                 times[kind] = statistics.median(
-                    fit_epochs(model, x, y, chapter_batch, 4, pipeline if kind == "tf.data" else None)[1:]
+                    fit_epochs(
+                        model, x, y, chapter_batch, 4, pipeline if kind == "tf.data" else None
+                    )[1:]
                 )
             entry["prefetch"] = {kind: round(len(x) / t, 1) for kind, t in times.items()}
         print(f"  {name}: images/s by batch {entry['batch']}; XLA {entry['xla']}; "
@@ -366,7 +378,9 @@ def main(argv=None):
                         "(default: float32 on a CPU, mixed precision on a GPU)")  # fmt: skip
     parser.add_argument("--accuracy", choices=("auto", "reduced", "full", "none"), default="auto",
                         help="time to accuracy: reduced sizes (CPU default), full (GPU default), none")  # fmt: skip
-    parser.add_argument("--accuracy-batch-size", type=int, help="override the chapters' batch sizes")
+    parser.add_argument(
+        "--accuracy-batch-size", type=int, help="override the chapters' batch sizes"
+    )
     parser.add_argument("--compare", action="store_true",
                         help="also ours vs keras.applications and chapter loop vs plain model.fit")  # fmt: skip
     parser.add_argument("--defaults", action="store_true",
@@ -397,7 +411,9 @@ def main(argv=None):
     print(f"{record['backend']} on {mode.device}, {mode.precision}, batch {batch_size}")
     print(f"{'model':<18} {'images/s':>10}")
     for name in names:
-        record["speed"][name] = round(images_per_second(name, batch_size, args.steps, args.warmup), 1)
+        record["speed"][name] = round(
+            images_per_second(name, batch_size, args.steps, args.warmup), 1
+        )
         print(f"{name:<18} {record['speed'][name]:>10,.0f}", flush=True)
     save()
     accuracy = {"auto": "full" if gpu else "reduced"}.get(args.accuracy, args.accuracy)
@@ -405,7 +421,9 @@ def main(argv=None):
         print(f"time to accuracy ({accuracy} sizes):")
         record["accuracy_mode"], record["accuracy"] = accuracy, {}
         for name in names:
-            record["accuracy"][name] = accuracy_run(name, accuracy == "full", args.accuracy_batch_size)
+            record["accuracy"][name] = accuracy_run(
+                name, accuracy == "full", args.accuracy_batch_size
+            )
             save()
     if args.compare:
         print("ours against keras.applications (training images/s):")
@@ -429,9 +447,13 @@ def print_table(record):
     for name, speed in record["speed"].items():
         run = record.get("accuracy", {}).get(name)
         reached = run and run["seconds_to_target"]
-        print(f"{name:<18} {speed:>10,.0f} {run['target'] if run else '':>7} "
-              f"{reached or ('not reached' if run else ''):>12} {run['final_accuracy'] if run else '':>10}")  # fmt: skip
-    print(f"peak memory: host {record['peak_host_mib']:.0f} MiB, device {record['peak_device_mib']} MiB")
+        print(
+            f"{name:<18} {speed:>10,.0f} {run['target'] if run else '':>7} "
+            f"{reached or ('not reached' if run else ''):>12} {run['final_accuracy'] if run else '':>10}"
+        )
+    print(
+        f"peak memory: host {record['peak_host_mib']:.0f} MiB, device {record['peak_device_mib']} MiB"
+    )
 
 
 if __name__ == "__main__":

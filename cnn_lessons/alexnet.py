@@ -11,9 +11,7 @@ Three builders:
 - `copied_alexnet` is a widely copied Keras "AlexNet" that is another network (61,050,856).
 """
 
-import keras
-from keras import layers
-
+from ._keras import keras, layers
 from .layers import LocalResponseNormalization
 from .validation import check_choice, check_classes, check_input_shape
 

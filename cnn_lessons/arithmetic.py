@@ -15,11 +15,11 @@ no rule here is an error, never a silent zero.
 import math
 from dataclasses import dataclass
 
-import keras
 import numpy as np
 import pandas as pd
 
 from . import layers as ours
+from ._keras import keras
 
 COLUMNS = [
     "name", "type", "output_shape", "formula", "params", "keras_params", "trainable", "macs",
@@ -56,7 +56,9 @@ def _conv2d(layer, in_shape, out_shape):
     params = per_filter * c_out + (c_out if layer.use_bias else 0)
     formula = f"({fan_in} + 1)*{c_out}" if layer.use_bias else f"{fan_in}*{c_out}"
     window = tuple(zip((kh, kw), _pair(layer.strides), _pair(layer.dilation_rate)))
-    return Count(params, f"{formula} = {params:,}", _spatial(out_shape) * c_out * per_filter, 0, window)
+    return Count(
+        params, f"{formula} = {params:,}", _spatial(out_shape) * c_out * per_filter, 0, window
+    )
 
 
 def _dense(layer, in_shape, out_shape):
@@ -71,7 +73,9 @@ def _batch_norm(layer, in_shape, out_shape):
     channels = in_shape[layer.axis if isinstance(layer.axis, int) else layer.axis[0]]
     learned = channels * (int(layer.center) + int(layer.scale))
     params = learned + 2 * channels
-    formula = f"{learned // channels or 0}*{channels} + 2*{channels} = {params:,} ({learned:,} trainable)"
+    formula = (
+        f"{learned // channels or 0}*{channels} + 2*{channels} = {params:,} ({learned:,} trainable)"
+    )
     return Count(params, formula, 0, 2 * channels)
 
 

@@ -35,7 +35,9 @@ def _writable_dir(path):
         with tempfile.NamedTemporaryFile(dir=path):
             pass
     except OSError as error:
-        raise CommandError(f"cannot write to the output directory {path}: {error.strerror or error}")
+        raise CommandError(
+            f"cannot write to the output directory {path}: {error.strerror or error}"
+        ) from error
     return path
 
 
@@ -108,17 +110,18 @@ def _positive(text):
 
 
 def _summary(args):
+    builder = _model_builder(args.model)  # before the imports: a typo is answered at once
     import pandas as pd
 
     from .arithmetic import layer_table, totals
 
-    builder = _model_builder(args.model)
     options = {"classes": args.classes} if args.classes else {}
     if args.input_shape:
         options["input_shape"] = args.input_shape
     table = layer_table(builder(**options))
-    with pd.option_context("display.max_rows", None, "display.width", 200,
-                           "display.max_colwidth", 60):  # fmt: skip
+    with pd.option_context(
+        "display.max_rows", None, "display.width", 200, "display.max_colwidth", 60
+    ):
         print(table.to_string(index=False))
     sums = totals(table)
     print(
@@ -129,12 +132,12 @@ def _summary(args):
 
 
 def _train(args):
+    builder = _model_builder(args.model)  # before the imports: a typo is answered at once
+    output_dir = _writable_dir(args.output_dir)
     import keras
 
     from . import data, training
 
-    builder = _model_builder(args.model)
-    output_dir = _writable_dir(args.output_dir)
     mode = training.configure(precision=args.precision)  # on a GPU: more epochs, bigger batches
     args.epochs = args.epochs or mode.pick(quick=None, cpu=3, gpu=15)
     args.batch_size = args.batch_size or mode.pick(quick=None, cpu=128, gpu=256)
@@ -143,12 +146,16 @@ def _train(args):
     training.set_seed(args.seed)
     model = builder(input_shape=dataset.x_train.shape[1:], classes=len(dataset.class_names))
     if len(model.outputs) != 1:
-        raise CommandError(f"{args.model} has {len(model.outputs)} outputs; `train` takes "
-                           "single-output models (e.g. googlenet_cifar rather than googlenet_cifar_aux)")  # fmt: skip
+        raise CommandError(
+            f"{args.model} has {len(model.outputs)} outputs; `train` takes "
+            "single-output models (e.g. googlenet_cifar rather than googlenet_cifar_aux)"
+        )
     decay = args.epochs * training.steps_per_epoch(len(dataset.x_train), args.batch_size)
     training.compile_classifier(model, args.learning_rate, decay)
-    print(f"training {args.model} on {len(dataset.x_train):,} {args.dataset} images for "
-          f"{args.epochs} epoch{'s' * (args.epochs != 1)} (batch {args.batch_size}, seed {args.seed}) in {mode}")  # fmt: skip
+    print(
+        f"training {args.model} on {len(dataset.x_train):,} {args.dataset} images for "
+        f"{args.epochs} epoch{'s' * (args.epochs != 1)} (batch {args.batch_size}, seed {args.seed}) in {mode}"
+    )
     run = training.fit(model, dataset.x_train, dataset.y_train, args.epochs, args.batch_size)
     accuracy, _ = training.evaluate(model, dataset.x_test, dataset.y_test)
     stem = f"{args.model}_{args.dataset}"
@@ -168,8 +175,10 @@ def _train(args):
     record_tmp = output_dir / f".{stem}.json.tmp"
     record_tmp.write_text(json.dumps(record, indent=1) + "\n")
     os.replace(record_tmp, output_dir / f"{stem}.json")
-    print(f"test accuracy {accuracy:.2%} on {len(dataset.x_test):,} images; "
-          f"training took {run.seconds:.1f} s")  # fmt: skip
+    print(
+        f"test accuracy {accuracy:.2%} on {len(dataset.x_test):,} images; "
+        f"training took {run.seconds:.1f} s"
+    )
     print(f"saved {output_dir / (stem + '.keras')} and {output_dir / (stem + '.json')}")
     return 0
 
@@ -185,8 +194,10 @@ def _notebooks_run(args):
         found = [c for c in found if c.number in args.chapter]
         missing = sorted(set(args.chapter) - {c.number for c in found})
         if missing:
-            raise CommandError(f"no chapter {missing[0]}; chapters: "
-                               f"{', '.join(str(c.number) for c in course.chapters())}")  # fmt: skip
+            raise CommandError(
+                f"no chapter {missing[0]}; chapters: "
+                f"{', '.join(str(c.number) for c in course.chapters())}"
+            )
     output_dir = None if args.in_place else _writable_dir(args.output_dir)
     print(f"{'chapter':<28} {'status':<7} {'wall s':>7} {'peak MiB':>9}  test accuracy", flush=True)
     failed = 0
@@ -227,7 +238,9 @@ def _kernel_check():
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # the kernel's own log
     manager, client = start_new_kernel(kernel_name="python3", startup_timeout=60, **quiet)
     try:
-        reply = client.execute_interactive("import cnn_lessons", timeout=120, output_hook=lambda m: None)
+        reply = client.execute_interactive(
+            "import cnn_lessons", timeout=120, output_hook=lambda m: None
+        )
         ok = reply["content"]["status"] == "ok"
     finally:
         client.stop_channels()
@@ -243,7 +256,9 @@ def _doctor(args):
     problems = 0
     backend = keras.backend.backend()
     backend_module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend)
-    version = getattr(sys.modules.get(backend_module) or __import__(backend_module), "__version__", "?")
+    version = getattr(
+        sys.modules.get(backend_module) or __import__(backend_module), "__version__", "?"
+    )
     print(f"python    {platform.python_version()} ({sys.executable})")
     print(f"keras     {keras.__version__}")
     print(f"backend   {backend} {version}")
@@ -252,7 +267,11 @@ def _doctor(args):
         print(f"data      {_status_line(data.status(name))}")
     try:
         ok, seconds = _kernel_check()
-        detail = f"starts and imports cnn_lessons ({seconds:.1f} s)" if ok else "starts, but cannot import cnn_lessons"
+        detail = (
+            f"starts and imports cnn_lessons ({seconds:.1f} s)"
+            if ok
+            else "starts, but cannot import cnn_lessons"
+        )
     except Exception as error:  # any failure to start is the finding itself
         ok, detail = False, f"does not start: {type(error).__name__}: {error}"
     problems += not ok
@@ -303,18 +322,27 @@ def parser():
 
     notebooks = commands.add_parser("notebooks", help="run the chapter notebooks")
     notebook_actions = notebooks.add_subparsers(dest="action", required=True, metavar="ACTION")
-    run = notebook_actions.add_parser("run", help="execute chapters with papermill and measure them")
+    run = notebook_actions.add_parser(
+        "run", help="execute chapters with papermill and measure them"
+    )
     run.add_argument("--quick", action="store_true", help="the workshop setting (QUICK = True)")
-    run.add_argument("--chapter", type=_positive, action="append", help="only this chapter (repeatable)")
+    run.add_argument(
+        "--chapter", type=_positive, action="append", help="only this chapter (repeatable)"
+    )
     run.add_argument("--output-dir", default="notebook-runs", help="where executed copies go")
     run.add_argument("--in-place", action="store_true", help="overwrite the committed notebooks")
     run.set_defaults(run=_notebooks_run)
 
     badges = commands.add_parser("badges", help="check (or --write) the README table and badges")
-    badges.add_argument("--write", action="store_true", help="regenerate them first")
+    badges_action = badges.add_mutually_exclusive_group()
+    badges_action.add_argument("--check", action="store_true",
+                               help="report any drift and exit 1 if there is some (the default)")  # fmt: skip
+    badges_action.add_argument("--write", action="store_true", help="regenerate them, then check")
     badges.set_defaults(run=_badges)
 
-    commands.add_parser("doctor", help="report versions, device, data and the kernel").set_defaults(run=_doctor)
+    commands.add_parser("doctor", help="report versions, device, data and the kernel").set_defaults(
+        run=_doctor
+    )
     return top
 
 

@@ -81,7 +81,9 @@ def readme_table(found=None):
     rows = ["| # | chapter | open |", "| --- | --- | --- |"]
     for chapter in found if found is not None else chapters():
         link = f"[{chapter.title}]({chapter.relative})"
-        rows.append(f"| {chapter.number} | {link} | {chapter.binder_badge()} {chapter.colab_badge()} |")
+        rows.append(
+            f"| {chapter.number} | {link} | {chapter.binder_badge()} {chapter.colab_badge()} |"
+        )
     return "\n".join(rows)
 
 
@@ -108,7 +110,9 @@ def problems():
             issues.append(f"{chapter.relative}: its first cell lacks its current Colab badge")
         setup = next(("".join(c["source"]) for c in cells if c["cell_type"] == "code"), "")
         if f"git+{repository_url()}" not in setup:
-            issues.append(f"{chapter.relative}: its first code cell does not install from {repository_url()}")
+            issues.append(
+                f"{chapter.relative}: its first code cell does not install from {repository_url()}"
+            )
     return issues
 
 
@@ -129,7 +133,9 @@ def write():
         if updated != "".join(cell["source"]):
             cell["source"] = updated.splitlines(keepends=True)
             ending = "\n" if text.endswith("\n") else ""  # keep the file's own last line
-            chapter.path.write_text(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + ending)
+            chapter.path.write_text(
+                json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + ending
+            )
 
 
 # Runs one notebook with papermill in a child process, then prints the peak memory (KiB) of the
@@ -192,6 +198,14 @@ def run_notebook(chapter, output, quick):
     os.replace(running, output)
     peak = re.search(r"PEAK_KIB (\d+)", result.stdout)
     accuracies = {k: v for k, v in reported_metrics(output).items() if k.endswith("test_accuracy")}
-    accuracy = ", ".join(f"{k[: -len('test_accuracy')].rstrip('_') or 'test'} {v:.1%}"
-                         for k, v in accuracies.items())  # fmt: skip
-    return NotebookRun(chapter, output, True, seconds, int(peak.group(1)) / 1024 if peak else float("nan"), accuracy)
+    accuracy = ", ".join(
+        f"{k[: -len('test_accuracy')].rstrip('_') or 'test'} {v:.1%}" for k, v in accuracies.items()
+    )
+    return NotebookRun(
+        chapter,
+        output,
+        True,
+        seconds,
+        int(peak.group(1)) / 1024 if peak else float("nan"),
+        accuracy,
+    )

@@ -17,15 +17,14 @@ Table 1 of the paper is held below as data, and `googlenet` walks it:
   demonstrate that it computes another function.
 """
 
-from functools import partial
 import numbers
+from functools import partial
 
-import keras
 import numpy as np
 import pandas as pd
-from keras import layers
 
 from . import references
+from ._keras import keras, layers
 from .arithmetic import layer_table
 from .layers import LocalResponseNormalization
 from .validation import check_choice, check_classes, check_input_shape
@@ -43,7 +42,7 @@ TABLE1 = {
     "4e": (256, 160, 320, 32, 128, 128),  #     14x14x528 -> 14x14x832
     "5a": (256, 160, 320, 32, 128, 128),  #       7x7x832 -> 7x7x832
     "5b": (384, 192, 384, 48, 128, 128),  #       7x7x832 -> 7x7x1024
-}  # fmt: skip
+}
 # Table 1's stem rows: conv1 7x7/2 with 64 maps; conv2 3x3 with 192 maps after a 1x1 "#3x3
 # reduce" of 64.
 STEM = {"conv1": 64, "conv2_reduce": 64, "conv2": 192}
@@ -318,9 +317,10 @@ def inference_model(training_model, name=None):
     """The network without its auxiliary heads, sharing the training model's layers (and so its
     weights: training one trains the other). The paper discards the heads at inference."""
     return keras.Model(
-        training_model.input, training_model.get_layer("linear").output,
+        training_model.input,
+        training_model.get_layer("linear").output,
         name=name or f"{training_model.name}_inference",
-    )  # fmt: skip
+    )
 
 
 # Table 1's params column, set beside ours -------------------------------------------------------
@@ -359,13 +359,15 @@ def table1_comparison(model):
     rows = []
     for row in TABLE1_ROWS:
         ours_k = weights[row] / paper["k"]
-        rows.append({
-            "row": row,
-            "weights": weights[row],
-            "params_K": round(ours_k, 1),
-            "paper_params_K": paper["table1_params_k"][row],
-            "difference_K": round(ours_k - paper["table1_params_k"][row], 1),
-            "MACs_M": round(int(macs[row]) / 1e6, 1),
-            "paper_ops_M": paper["table1_ops_m"][row],
-        })  # fmt: skip
+        rows.append(
+            {
+                "row": row,
+                "weights": weights[row],
+                "params_K": round(ours_k, 1),
+                "paper_params_K": paper["table1_params_k"][row],
+                "difference_K": round(ours_k - paper["table1_params_k"][row], 1),
+                "MACs_M": round(int(macs[row]) / 1e6, 1),
+                "paper_ops_M": paper["table1_ops_m"][row],
+            }
+        )
     return pd.DataFrame(rows)

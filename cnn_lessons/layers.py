@@ -11,8 +11,8 @@ Every layer implements `get_config`, so a saved model loads back with identical 
 """
 
 import numpy as np
-import keras
-from keras import ops
+
+from ._keras import keras, ops
 
 PACKAGE = "cnn_lessons"
 
@@ -42,7 +42,9 @@ class Subsampling(keras.layers.Layer):
 
     def build(self, input_shape):
         channels = input_shape[-1]
-        self.coefficient = self.add_weight(shape=(channels,), initializer="ones", name="coefficient")
+        self.coefficient = self.add_weight(
+            shape=(channels,), initializer="ones", name="coefficient"
+        )
         self.bias = self.add_weight(shape=(channels,), initializer="zeros", name="bias")
 
     def call(self, inputs):
@@ -214,7 +216,9 @@ class LocalResponseNormalization(keras.layers.Layer):
     def __init__(self, size=5, k=2.0, alpha=1e-4, beta=0.75, **kwargs):
         super().__init__(**kwargs)
         if int(size) < 1 or int(size) % 2 == 0:
-            raise ValueError(f"`size` must be a positive odd number of channels. Received: size={size}")
+            raise ValueError(
+                f"`size` must be a positive odd number of channels. Received: size={size}"
+            )
         self.size, self.k, self.alpha, self.beta = int(size), float(k), float(alpha), float(beta)
 
     def build(self, input_shape):

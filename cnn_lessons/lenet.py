@@ -10,11 +10,10 @@ Two variants from one table:
 """
 
 import numpy as np
-import keras
-from keras import layers
 
+from ._keras import keras, layers
 from .layers import EuclideanRBF, SparseConv2D, Subsampling, lecun_tanh
-from .validation import check_classes, check_choice, check_input_shape
+from .validation import check_choice, check_classes, check_input_shape
 
 # The architecture, as the paper labels it: (layer, kind, size). Both variants walk it.
 ARCHITECTURE = (
@@ -117,7 +116,11 @@ def lenet5(
     x = layers.Rescaling(1.275, offset=-0.1, name="normalize")(inputs)
     for label, kind, size in ARCHITECTURE:
         if kind == "pool":
-            x = Subsampling(2, activation, name=label)(x) if paper else layers.MaxPooling2D(2, name=label)(x)
+            x = (
+                Subsampling(2, activation, name=label)(x)
+                if paper
+                else layers.MaxPooling2D(2, name=label)(x)
+            )
         elif label == "C3" and paper:
             x = SparseConv2D(C3_CONNECTIONS, KERNEL_SIZE, activation, name=label)(x)
         elif kind == "conv":

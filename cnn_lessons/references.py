@@ -57,9 +57,13 @@ VGG = {
     # The exact counts behind Table 2 (weights and biases, 1000 classes, 224x224 input), as
     # listed in the course's PAPERS.md; D and E equal keras.applications and torchvision.
     "params": {
-        "A": 132_863_336, "A-LRN": 132_863_336, "B": 133_047_848, "C": 133_638_952,
-        "D": 138_357_544, "E": 143_667_240,
-    },  # fmt: skip
+        "A": 132_863_336,
+        "A-LRN": 132_863_336,
+        "B": 133_047_848,
+        "C": 133_638_952,
+        "D": 138_357_544,
+        "E": 143_667_240,
+    },
     # ILSVRC-2014 submission (an ensemble of 7 nets), classification top-5 test error: 2nd place.
     "ilsvrc2014_top5_error": 0.073,
     # Multiply-adds of one 224x224 image through VGG-19 (E): "19.6 billion FLOPs", as quoted by

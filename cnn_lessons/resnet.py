@@ -21,11 +21,9 @@ for a projection shortcut, `conv2_block1_add`, `conv2_block1_out`, `avg_pool`, `
 import numbers
 from functools import partial
 
-import keras
-from keras import layers
-
+from ._keras import keras, layers
 from .layers import SubsampleZeroPad
-from .validation import check_classes, check_choice, check_input_shape
+from .validation import check_choice, check_classes, check_input_shape
 
 # Table 1: the block each depth uses and how many blocks each stage stacks.
 TABLE_1 = {
@@ -109,8 +107,9 @@ def merge(residual, identity, name, mistake=None):
     return layers.Activation(activation, name=f"{name}_out")(x)
 
 
-def basic_block(x, filters, strides=1, option="B", plain=False, conv_bias=False, name=None,
-                mistake=None):  # fmt: skip
+def basic_block(
+    x, filters, strides=1, option="B", plain=False, conv_bias=False, name=None, mistake=None
+):
     """Figure 5 left (ResNet-18/34, CIFAR): 3x3 `filters`, 3x3 `filters`, both followed by BN;
     `strides` on the first 3x3 (the only place a basic block has for it)."""
     identity = None if plain else shortcut(x, filters, strides, option, conv_bias, name, mistake)
@@ -120,8 +119,9 @@ def basic_block(x, filters, strides=1, option="B", plain=False, conv_bias=False,
     return merge(y, identity, name, mistake)
 
 
-def bottleneck_block(x, filters, strides=1, stride_on="1x1", conv_bias=False, name=None,
-                     mistake=None):  # fmt: skip
+def bottleneck_block(
+    x, filters, strides=1, stride_on="1x1", conv_bias=False, name=None, mistake=None
+):
     """Figure 5 right (ResNet-50/101/152): 1x1 `filters` reduces, 3x3 `filters`, 1x1
     `4 * filters` restores, each followed by BN. `stride_on` says which of the first two convs
     carries the stage's downsampling stride."""
@@ -166,8 +166,9 @@ def _check_imagenet(depth, stride_on, input_shape, classes):
     check_classes(classes)
 
 
-def _imagenet(depth, stride_on, conv_bias, input_shape, classes, classifier_activation, name,
-              mistake):  # fmt: skip
+def _imagenet(
+    depth, stride_on, conv_bias, input_shape, classes, classifier_activation, name, mistake
+):
     kind, blocks_per_stage = TABLE_1[depth]
     inputs = keras.Input(shape=tuple(input_shape), name="input")
     # Stem: 7x7/2 conv padded by 3 on every side, as in the authors' released Caffe models.

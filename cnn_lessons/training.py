@@ -10,9 +10,9 @@ import os
 import time
 from dataclasses import dataclass, field
 
-import keras
 import numpy as np
 
+from ._keras import keras
 from .layers import EuclideanRBF, rbf_accuracy, rbf_loss
 
 
@@ -49,7 +49,9 @@ def gpu_precision():
         import tensorflow as tf
 
         gpus = tf.config.list_physical_devices("GPU")
-        major = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (8,))[0]
+        major = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (8,))[
+            0
+        ]
     elif backend == "jax":
         import jax
 
@@ -89,8 +91,10 @@ def configure(quick=False, precision=None):
     is slower. `precision`, or the environment variable `CNN_LESSONS_PRECISION`, overrides it.
     """
     device = accelerator()
-    precision = precision or os.environ.get("CNN_LESSONS_PRECISION") or (
-        "float32" if device == "CPU" else gpu_precision()
+    precision = (
+        precision
+        or os.environ.get("CNN_LESSONS_PRECISION")
+        or ("float32" if device == "CPU" else gpu_precision())
     )
     if precision not in PRECISIONS:
         raise ValueError(

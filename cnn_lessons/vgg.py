@@ -19,9 +19,7 @@ import numbers
 import re
 from functools import partial
 
-import keras
-from keras import layers
-
+from ._keras import keras, layers
 from .layers import LocalResponseNormalization
 from .validation import check_choice, check_classes, check_input_shape
 
@@ -114,14 +112,18 @@ def conv_stacks(x, config, width=64, batch_norm=False):
             filters = filters * width // 64
             if batch_norm:
                 # The batch-norm shift does the bias's job, so the convolution has none.
-                x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=False, name=name)(x)
+                x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=False, name=name)(
+                    x
+                )
                 # Momentum 0.9 (Keras defaults to 0.99) so the moving statistics used at test
                 # time catch up within the few hundred steps of a short CPU run.
                 x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
                 x = layers.Activation("relu", name=f"{name}_relu")(x)
             else:
                 # Section 2.1: stride 1, padding 1 for 3x3 ("same"), ReLU after every convolution.
-                x = layers.Conv2D(filters, kernel_size, padding="same", activation="relu", name=name)(x)
+                x = layers.Conv2D(
+                    filters, kernel_size, padding="same", activation="relu", name=name
+                )(x)
         x = layers.MaxPooling2D(2, strides=2, name=f"pool{block_index}")(x)  # halves H and W
     return x
 
@@ -229,7 +231,9 @@ def vgg_cifar(
     check_classes(classes)
     for argument, value in (("width", width), ("fc_units", fc_units)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"`{argument}` must be an integer >= 1. Received: {argument}={value!r}")
+            raise ValueError(
+                f"`{argument}` must be an integer >= 1. Received: {argument}={value!r}"
+            )
     if not 0 <= dropout < 1:
         raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
 

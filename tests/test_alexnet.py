@@ -99,8 +99,10 @@ def test_multiply_accumulates_live_in_the_convolutions(paper):
         "conv3": 13 * 13 * 384 * 3 * 3 * 256,
         "conv4": 13 * 13 * 384 * 3 * 3 * 192,
         "conv5": 13 * 13 * 256 * 3 * 3 * 192,
-        "fc6": 9216 * 4096, "fc7": 4096 * 4096, "fc8": 4096 * 1000,
-    }  # fmt: skip
+        "fc6": 9216 * 4096,
+        "fc7": 4096 * 4096,
+        "fc8": 4096 * 1000,
+    }
     assert {name: table.loc[name, "macs"] for name in by_hand} == by_hand
     assert totals(layer_table(paper[2]))["macs"] == sum(by_hand.values()) == 724_406_816
     # The five convolutions do 92% of the work with 3.8% of the parameters.

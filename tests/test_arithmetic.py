@@ -8,7 +8,6 @@ from cnn_lessons import MODELS
 from cnn_lessons.arithmetic import compare, layer_table, totals
 from cnn_lessons.lenet import lenet5
 
-
 # ImageNet-size models take seconds and hundreds of MB each: `-m "not imagenet_size"` skips them
 # (CI's second-backend run does).
 SMALL = ("lenet5", "plain", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110")
@@ -50,7 +49,14 @@ def test_macs_and_receptive_fields_of_lenet5():
     assert table.loc["C3", "macs"] == 10 * 10 * 16 * 5 * 5 * 6
     assert table.loc["F6", "macs"] == 120 * 84
     fields = table["receptive_field"].to_dict()
-    assert [fields[n] for n in ("C1", "S2", "C3", "S4", "C5", "F6")] == ["5", "6", "14", "16", "32", "32"]
+    assert [fields[n] for n in ("C1", "S2", "C3", "S4", "C5", "F6")] == [
+        "5",
+        "6",
+        "14",
+        "16",
+        "32",
+        "32",
+    ]
 
 
 def test_connections_quoted_in_the_paper_are_macs_plus_one_bias_per_output():

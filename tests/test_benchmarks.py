@@ -17,11 +17,14 @@ def speed():
     return module
 
 
-def test_speed_script_measures_trains_to_the_floor_and_writes_json(speed, tmp_path, mnist_dir,
-                                                                    monkeypatch):  # fmt: skip
+def test_speed_script_measures_trains_to_the_floor_and_writes_json(
+    speed, tmp_path, mnist_dir, monkeypatch
+):
     monkeypatch.setenv("CNN_LESSONS_DATA", str(mnist_dir))
     output = tmp_path / "bench.json"
-    speed.main(["--models", "lenet5_modern", "--steps", "3", "--warmup", "1", "--output", str(output)])
+    speed.main(
+        ["--models", "lenet5_modern", "--steps", "3", "--warmup", "1", "--output", str(output)]
+    )
     record = json.loads(output.read_text())
     assert record["speed"]["lenet5_modern"] > 100  # images/s; measured here: ~12,500
     assert record["precision"] == "float32" and record["batch_size"] == 128

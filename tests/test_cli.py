@@ -54,7 +54,9 @@ def test_data_status_and_fetch_use_the_configured_folder(mnist_dir, capsys):
 def test_fetch_offline_fails_with_one_line_on_stderr(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv(data.ENV_VAR, raising=False)
     monkeypatch.setattr(data, "cache_dir", lambda: tmp_path / "cache")
-    monkeypatch.setattr(data, "_download_arrays", lambda name: (_ for _ in ()).throw(OSError("offline")))
+    monkeypatch.setattr(
+        data, "_download_arrays", lambda name: (_ for _ in ()).throw(OSError("offline"))
+    )
     assert main(["data", "fetch", "--dataset", "mnist"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cnn-lessons data fetch" in err
@@ -92,8 +94,10 @@ def test_train_saves_the_model_and_a_json_record(mnist_dir, tmp_path, capsys):
     assert record["test_accuracy"] >= 0.5  # measured here: 0.654
     model = keras.models.load_model(tmp_path / record["model_file"])
     assert model.count_params() == 61_706
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["lenet5_modern_mnist.json",
-                                                          "lenet5_modern_mnist.keras"]  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "lenet5_modern_mnist.json",
+        "lenet5_modern_mnist.keras",
+    ]
 
 
 def test_train_names_a_bad_precision_in_one_line(tmp_path, capsys):
@@ -108,16 +112,25 @@ def test_train_names_a_bad_precision_in_one_line(tmp_path, capsys):
 def test_train_refuses_an_unwritable_output_directory_before_training(tmp_path, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    assert main(["train", "lenet5", "--dataset", "mnist", "--output-dir", str(blocker / "runs")]) == 1
+    assert (
+        main(["train", "lenet5", "--dataset", "mnist", "--output-dir", str(blocker / "runs")]) == 1
+    )
     err = capsys.readouterr().err
-    assert err.startswith("cnn-lessons: error: cannot write to the output directory") and err.count("\n") == 1
+    assert (
+        err.startswith("cnn-lessons: error: cannot write to the output directory")
+        and err.count("\n") == 1
+    )
 
 
 def test_train_without_data_while_offline_fails_in_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv(data.ENV_VAR, raising=False)
     monkeypatch.setattr(data, "cache_dir", lambda: tmp_path / "cache")
-    monkeypatch.setattr(data, "_download_arrays", lambda name: (_ for _ in ()).throw(OSError("offline")))
-    assert main(["train", "lenet5", "--dataset", "cifar10", "--output-dir", str(tmp_path / "o")]) == 1
+    monkeypatch.setattr(
+        data, "_download_arrays", lambda name: (_ for _ in ()).throw(OSError("offline"))
+    )
+    assert (
+        main(["train", "lenet5", "--dataset", "cifar10", "--output-dir", str(tmp_path / "o")]) == 1
+    )
     err = capsys.readouterr().err
     assert "cifar10.npz was not found" in err and err.count("\n") == 1
 
@@ -142,11 +155,17 @@ def _tiny_notebook(path, body):
     report.metadata["tags"] = ["metrics"]
     notebook.cells = [nbformat.v4.new_markdown_cell(f"# {path.stem}"), parameters,
                       nbformat.v4.new_code_cell(body), report]  # fmt: skip
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(notebook, path)
 
 
-def test_notebooks_run_reports_each_chapter_and_fails_for_a_failing_one(tmp_path, monkeypatch, capsys):
+def test_notebooks_run_reports_each_chapter_and_fails_for_a_failing_one(
+    tmp_path, monkeypatch, capsys
+):
     from cnn_lessons import course
 
     folder = tmp_path / "notebooks"
@@ -163,13 +182,29 @@ def test_notebooks_run_reports_each_chapter_and_fails_for_a_failing_one(tmp_path
     assert rows[2].split()[:2] == ["02_breaks", "FAILED"]
     assert "chapter two is broken" in captured.err
     assert {p.name: p.read_text() for p in folder.iterdir()} == committed  # never overwritten
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".02_breaks.failed.ipynb",
-                                                                    "01_works.ipynb"]  # fmt: skip
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        ".02_breaks.failed.ipynb",
+        "01_works.ipynb",
+    ]
     assert main(["notebooks", "run", "--chapter", "2", "--in-place"]) == 1
-    assert (folder / "02_breaks.ipynb").read_text() == committed["02_breaks.ipynb"]  # kept as it was
+    assert (folder / "02_breaks.ipynb").read_text() == committed[
+        "02_breaks.ipynb"
+    ]  # kept as it was
     assert (folder / ".02_breaks.failed.ipynb").is_file()
     assert main(["notebooks", "run", "--chapter", "1", "--in-place"]) == 0
     executed = json.loads((folder / "01_works.ipynb").read_text())["cells"]
     assert executed[-1]["outputs"] and executed[-1]["execution_count"] is not None
     assert main(["notebooks", "run", "--chapter", "7", "--output-dir", str(tmp_path / "out")]) == 1
     assert "no chapter 7" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["--help"], ["train", "--help"], ["summary", "lenet6"]])
+def test_help_and_usage_errors_answer_without_importing_keras(command):
+    """`cnn-lessons --help` must not wait several seconds for TensorFlow to import."""
+    probe = (
+        "import sys\nfrom cnn_lessons.cli import main\n"
+        f"try:\n    main({command!r})\nexcept SystemExit:\n    pass\n"
+        "print(sorted({'keras', 'tensorflow', 'jax'} & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr

@@ -6,10 +6,9 @@ import os
 import re
 import shutil
 import subprocess
-import tomllib
 from pathlib import Path
 
-import pytest
+import tomllib
 import yaml
 
 from cnn_lessons import course
@@ -47,10 +46,16 @@ def test_a_drifted_badge_is_found_and_rewritten(tmp_path, monkeypatch):
     assert any("README.md" in p for p in found) and any("99_extra" in p for p in found)
     course.write()
     assert course.problems() == []
-    moved = (notebooks / "99_extra.ipynb").read_text().replace("cnn-lessons/cnn-lessons", "someone/else")
+    moved = (
+        (notebooks / "99_extra.ipynb")
+        .read_text()
+        .replace("cnn-lessons/cnn-lessons", "someone/else")
+    )
     (notebooks / "99_extra.ipynb").write_text(moved)
     assert any("does not install from" in p for p in course.problems())
-    (notebooks / "99_extra.ipynb").write_text(moved.replace("someone/else", "cnn-lessons/cnn-lessons"))
+    (notebooks / "99_extra.ipynb").write_text(
+        moved.replace("someone/else", "cnn-lessons/cnn-lessons")
+    )
     assert "notebooks/99_extra.ipynb" in readme.read_text()
     cell = json.loads((notebooks / "99_extra.ipynb").read_text())["cells"][0]
     assert "".join(cell["source"]).count("colab-badge.svg") == 1
@@ -81,7 +86,9 @@ def test_binder_environment_parses_and_agrees_with_pyproject_and_the_lock():
         name = _name(requirement)
         name = "tensorflow-cpu" if name == "tensorflow" else name  # the lock's CPU wheel
         assert name in pinned, f"environment.yml lacks {name}"
-        assert pinned[name] == lock[name], f"{name}: environment.yml {pinned[name]}, lock {lock[name]}"
+        assert pinned[name] == lock[name], (
+            f"{name}: environment.yml {pinned[name]}, lock {lock[name]}"
+        )
     text = (ROOT / "environment.yml").read_text()
     for line in text.splitlines():
         if line.strip().startswith("- ") and "pip:" not in line:
@@ -92,6 +99,8 @@ def test_postbuild_is_executable_and_runs_here(tmp_path):
     script = ROOT / "postBuild"
     assert os.access(script, os.X_OK)
     env = {**os.environ, "PATH": f"{Path(os.sys.executable).parent}:{os.environ['PATH']}"}
-    result = subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env, cwd=tmp_path)
+    result = subprocess.run(
+        ["bash", str(script)], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert "mnist:" in result.stdout and "cifar10:" in result.stdout

@@ -74,7 +74,9 @@ def test_exact_parameter_counts(model, training_model):
     assert model.count_params() == 6_998_552
     assert training_model.count_params() == 13_378_280
     heads = {
-        head: sum(l.count_params() for l in training_model.layers if l.name.startswith(head))
+        head: sum(
+            layer.count_params() for layer in training_model.layers if layer.name.startswith(head)
+        )
         for head in ("aux1", "aux2")
     }
     assert heads == {"aux1": aux_head_params(512), "aux2": aux_head_params(528)}
@@ -192,7 +194,7 @@ def _one_module(module, shape=(16, 16, 48)):
 
 def test_pool_branch_against_a_numpy_oracle_and_the_copied_module():
     ours, copied = _one_module(inception_module), _one_module(copied_inception_module)
-    assert sorted(l.name for l in ours.layers) == sorted(l.name for l in copied.layers)
+    assert sorted(x.name for x in ours.layers) == sorted(x.name for x in copied.layers)
     for layer in ours.layers:  # the same weights, layer by layer
         copied.get_layer(layer.name).set_weights(layer.get_weights())
     rng = np.random.default_rng(1)

@@ -1,6 +1,6 @@
+import keras
 import numpy as np
 import pytest
-import keras
 
 from cnn_lessons import references
 from cnn_lessons.arithmetic import layer_table, totals
@@ -32,8 +32,10 @@ def test_paper_variant_output_shapes_and_names():
         "F6": (84,), "output": (10,),
     }  # fmt: skip
     assert [type(model.get_layer(n)).__name__ for n in ("S2", "C3", "output")] == [
-        "Subsampling", "SparseConv2D", "EuclideanRBF"
-    ]  # fmt: skip
+        "Subsampling",
+        "SparseConv2D",
+        "EuclideanRBF",
+    ]
 
 
 def test_rbf_output_is_fixed_and_softmax_output_is_offered():
@@ -92,7 +94,9 @@ def test_subsampling_sums_each_2x2_window_then_scales_and_shifts():
     layer.build(x.shape)
     layer.set_weights([np.array([2.0, -1.0, 0.5], "float32"), np.array([0.1, 0.2, 0.3], "float32")])
     sums = x.reshape(1, 2, 2, 3, 2, 3).sum(axis=(2, 4))
-    np.testing.assert_allclose(np.asarray(layer(x)), sums * [2.0, -1.0, 0.5] + [0.1, 0.2, 0.3], atol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(layer(x)), sums * [2.0, -1.0, 0.5] + [0.1, 0.2, 0.3], atol=1e-5
+    )
 
 
 def test_lecun_tanh_maps_plus_minus_one_to_itself():
@@ -115,7 +119,11 @@ def test_save_and_load_gives_identical_predictions(tmp_path, variant):
 def test_larger_inputs_and_other_class_counts_build():
     model = lenet5("modern", input_shape=(36, 36, 3), classes=5)
     assert model.output.shape[-1] == 5
-    assert tuple(model.get_layer("C5").output.shape[1:]) == (2, 2, 120)  # 36 -> 32 -> 16 -> 12 -> 6 -> 2
+    assert tuple(model.get_layer("C5").output.shape[1:]) == (
+        2,
+        2,
+        120,
+    )  # 36 -> 32 -> 16 -> 12 -> 6 -> 2
 
 
 @pytest.mark.parametrize(

@@ -271,8 +271,9 @@ def test_option_b_projects_where_the_shape_changes(r20):
     # Two projections (1x1 conv + BN's gamma and beta): 16*32 + 2*32 and 32*64 + 2*64.
     assert trainable(model) == trainable(r20) + (16 * 32 + 2 * 32) + (32 * 64 + 2 * 64)
     assert [layer.name for layer in model.layers if layer.name.endswith("_0_conv")] == [
-        "conv3_block1_0_conv", "conv4_block1_0_conv"
-    ]  # fmt: skip
+        "conv3_block1_0_conv",
+        "conv4_block1_0_conv",
+    ]
 
 
 def test_subsample_zero_pad_is_strided_identity_then_zero_channels():
@@ -329,12 +330,16 @@ def test_moving_average_is_the_mean_of_the_last_window_values():
     expected = [0.9, 0.85, (0.9 + 0.8 + 0.6) / 3, (0.8 + 0.6 + 0.7) / 3, (0.6 + 0.7 + 0.3) / 3]
     np.testing.assert_allclose(plots.moving_average(values, 3), expected)
     np.testing.assert_allclose(plots.moving_average(values, 1), values)
-    np.testing.assert_allclose(plots.moving_average(values, 10), np.cumsum(values) / np.arange(1, 6))
+    np.testing.assert_allclose(
+        plots.moving_average(values, 10), np.cumsum(values) / np.arange(1, 6)
+    )
 
 
 def test_iteration_curves_draw_one_smoothed_line_per_network():
     errors = {"plain-20": [0.9, 0.7, 0.5], "plain-56": [0.9, 0.9, 0.8]}
-    figure = plots.iteration_curves({"plain": errors, "ResNets": {"ResNet-20": [1.0, 0.0]}}, window=2)
+    figure = plots.iteration_curves(
+        {"plain": errors, "ResNets": {"ResNet-20": [1.0, 0.0]}}, window=2
+    )
     left, right = figure.axes
     assert [line.get_label() for line in left.lines] == ["plain-20", "plain-56"]
     np.testing.assert_allclose(left.lines[0].get_ydata(), [0.9, 0.8, 0.6])

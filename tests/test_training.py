@@ -35,8 +35,9 @@ def test_short_training_run_on_real_mnist_reaches_the_floor(variant, mnist):
 
 
 def test_the_same_seed_repeats_a_run_exactly(mnist):
-    small = data.Dataset("mnist", mnist.x_train[:512], mnist.y_train[:512], mnist.x_test,
-                         mnist.y_test, mnist.source)  # fmt: skip
+    small = data.Dataset(
+        "mnist", mnist.x_train[:512], mnist.y_train[:512], mnist.x_test, mnist.y_test, mnist.source
+    )
     weights = []
     for _ in range(2):
         training.set_seed(3)
@@ -50,8 +51,9 @@ def test_the_same_seed_repeats_a_run_exactly(mnist):
 def test_predict_classes_takes_the_smallest_rbf_penalty(mnist):
     model = lenet5("paper")
     penalties = model.predict(mnist.x_test[:8], verbose=0)
-    np.testing.assert_array_equal(training.predict_classes(model, mnist.x_test[:8]),
-                                  penalties.argmin(axis=1))  # fmt: skip
+    np.testing.assert_array_equal(
+        training.predict_classes(model, mnist.x_test[:8]), penalties.argmin(axis=1)
+    )
 
 
 def test_configure_picks_the_cpu_or_quick_mode_in_float32_here(monkeypatch):
@@ -92,12 +94,12 @@ def test_fit_trains_on_whole_batches_and_validates(mnist):
     training.set_seed(0)
     model = training.compile_classifier(lenet5("modern"))
     counter = Batches()
-    run = training.fit(model, mnist.x_train[:600], mnist.y_train[:600], 1, 128, verbose=False,
-                       callbacks=[counter])  # fmt: skip
+    run = training.fit(
+        model, mnist.x_train[:600], mnist.y_train[:600], 1, 128, verbose=False, callbacks=[counter]
+    )
     assert len(counter.seen) == 4  # 540 training images: 4 whole batches of 128, 28 left out
     assert run.images_per_second == pytest.approx(512 / run.seconds)
     assert "val_accuracy" in run.history
-
 
 
 def test_clear_session_keeps_the_precision_policy():

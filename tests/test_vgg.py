@@ -8,8 +8,17 @@ import pytest
 from cnn_lessons import MODELS, references
 from cnn_lessons.arithmetic import layer_table, totals
 from cnn_lessons.vgg import (
-    TABLE_1, copied_vgg16, depth, parse, vgg, vgg11, vgg13, vgg16, vgg19, vgg_cifar,
-)  # fmt: skip
+    TABLE_1,
+    copied_vgg16,
+    depth,
+    parse,
+    vgg,
+    vgg11,
+    vgg13,
+    vgg16,
+    vgg19,
+    vgg_cifar,
+)
 
 CONFIGS = ("A", "A-LRN", "B", "C", "D", "E")
 
@@ -80,9 +89,9 @@ def test_variants_and_registry():
     assert {config: depth(config) for config in CONFIGS} == {
         "A": 11, "A-LRN": 11, "B": 13, "C": 16, "D": 16, "E": 19
     }  # fmt: skip
-    for name, builder in (("vgg11", vgg11), ("vgg13", vgg13), ("vgg16", vgg16), ("vgg19", vgg19)):
-        assert MODELS[name] is builder
-    assert MODELS["vgg_cifar"] is vgg_cifar
+    for name, config in (("vgg11", "A"), ("vgg13", "B"), ("vgg16", "D"), ("vgg19", "E")):
+        assert (MODELS[name].builder, MODELS[name].bound) == (vgg, {"config": config})
+    assert (MODELS["vgg_cifar"].builder, MODELS["vgg_cifar"].bound) == (vgg_cifar, {})
 
 
 @pytest.mark.parametrize("config, app", [("D", "VGG16"), ("E", "VGG19")])
@@ -113,7 +122,13 @@ def test_layer_names_follow_the_papers_blocks(paper):
         "conv5_1", "conv5_2", "conv5_3", "pool5",
         "flatten", "fc6", "drop6", "fc7", "drop7", "fc8",
     ]  # fmt: skip
-    assert list(paper["A-LRN"]["table"]["name"][:5]) == ["input", "conv1_1", "norm1", "pool1", "conv2_1"]
+    assert list(paper["A-LRN"]["table"]["name"][:5]) == [
+        "input",
+        "conv1_1",
+        "norm1",
+        "pool1",
+        "conv2_1",
+    ]
     assert "conv5_4" in paper["E"]["table"]["name"] and "conv5_4" not in paper["D"]["table"]["name"]
     names = {config: paper[config]["name"] for config in CONFIGS}
     assert names == {
@@ -127,13 +142,17 @@ def test_layer_settings_are_the_papers(paper):
         for name, settings in paper[config]["configs"].items():
             if name.startswith("conv"):
                 assert (settings["strides"], settings["padding"], settings["activation"]) == (
-                    (1, 1), "same", "relu"
-                )  # fmt: skip
+                    (1, 1),
+                    "same",
+                    "relu",
+                )
             if name.startswith("pool"):
                 assert (settings["pool_size"], settings["strides"]) == ((2, 2), (2, 2))
             if name.startswith("drop"):
                 assert settings["rate"] == 0.5
-    kernels = {n: s["kernel_size"] for n, s in paper["C"]["configs"].items() if n.startswith("conv")}
+    kernels = {
+        n: s["kernel_size"] for n, s in paper["C"]["configs"].items() if n.startswith("conv")
+    }
     assert {n for n, k in kernels.items() if k == (1, 1)} == {"conv3_3", "conv4_3", "conv5_3"}
     assert paper["C"]["table"].loc["conv3_3", "formula"] == "(1*1*256 + 1)*256 = 65,792"
     lrn = paper["A-LRN"]["configs"]["norm1"]  # Krizhevsky et al.'s LRN, as section 2.1 says
@@ -242,9 +261,17 @@ def test_copied_vgg16_count_and_ignored_n_classes(paper):
     # The arithmetic in its docstring: D's convolutions, then a 512-input fc6.
     vgg16_table = paper["D"]["table"]
     convs = [name for name in vgg16_table["name"] if name.startswith("conv")]
-    assert int(table.loc[convs, "params"].sum()) == int(vgg16_table.loc[convs, "params"].sum()) == 14_714_688
+    assert (
+        int(table.loc[convs, "params"].sum())
+        == int(vgg16_table.loc[convs, "params"].sum())
+        == 14_714_688
+    )
     assert table.loc["global_pool", "output_shape"] == (512,)
-    assert [table.loc[n, "params"] for n in ("fc6", "fc7", "fc8")] == [2_101_248, 16_781_312, 4_097_000]
+    assert [table.loc[n, "params"] for n in ("fc6", "fc7", "fc8")] == [
+        2_101_248,
+        16_781_312,
+        4_097_000,
+    ]
     assert vgg16_table.loc["fc6", "params"] == 102_764_544
     del ten, two, table
     gc.collect()
@@ -262,7 +289,12 @@ def test_cifar_variant_shapes_macs_and_batch_norm():
         + 128 * 128 + 128 * 128 + 128 * 10
     )  # fmt: skip
     assert totals(table)["macs"] == by_hand == 9_913_600
-    assert totals(table) == {"params": 613_498, "trainable": 612_122, "non_trainable": 1_376, "macs": 9_913_600}
+    assert totals(table) == {
+        "params": 613_498,
+        "trainable": 612_122,
+        "non_trainable": 1_376,
+        "macs": 9_913_600,
+    }
     assert table.loc["conv1_1", "formula"] == "3*3*3*16 = 432"  # no bias: batch norm shifts
     assert table.loc["conv1_1_bn", "type"] == "BatchNormalization"
     probabilities = np.asarray(model(np.zeros((2, 32, 32, 3), "float32"), training=False))
