@@ -1,13 +1,28 @@
-"""Build-time checks shared by every builder: a bad argument fails here, with what was received
-and what is allowed, instead of deep inside Keras."""
+"""Argument checks shared by the whole package: a bad argument fails here, with what was received
+and what is allowed, instead of deep inside Keras or NumPy. No framework is imported here."""
 
 import numbers
 
 
+def is_integer(value):
+    """True for Python and NumPy integers (`np.int64(10)`, what `y.max() + 1` gives), False for
+    bools, floats (even 2.0) and strings: the one definition of "integer" in the package."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def positive_int(argument, value, minimum=1):
+    """`value` as a Python int, if it is an integer >= `minimum`; else a ValueError naming
+    `argument`. Returning a plain int keeps NumPy integers out of Keras layer configs."""
+    if not is_integer(value) or value < minimum:
+        raise ValueError(
+            f"`{argument}` must be an integer >= {minimum}. Received: {argument}={value!r}"
+        )
+    return int(value)
+
+
 def check_classes(classes):
     """`classes` must be a positive integer."""
-    if isinstance(classes, bool) or not isinstance(classes, numbers.Integral) or classes < 1:
-        raise ValueError(f"`classes` must be an integer >= 1. Received: classes={classes!r}")
+    return positive_int("classes", classes)
 
 
 def check_choice(argument, value, allowed):
