@@ -2,11 +2,20 @@
 their papers and explained by arithmetic.
 
 `MODELS` maps a registered name to its builder; every builder takes keras.applications-style
-arguments (`input_shape`, `classes`, ...) and returns a `keras.Model`. Importing the package
-imports neither Keras nor TensorFlow: the modules that need them do (`cnn_lessons._keras`).
+arguments (`input_shape`, `classes`, ...) and returns a `keras.Model`.
+
+Importing the package imports neither Keras nor TensorFlow (so `cnn-lessons --help` answers at
+once); the modules that need Keras import it through `cnn_lessons._keras`, which silences
+TensorFlow's start-up lines. In a Jupyter kernel it is imported at once, quietly, so that a
+notebook's own `import keras` after `import cnn_lessons` stores no start-up noise either.
 """
 
+import sys
+
 from .registry import MODELS
+
+if "ipykernel" in sys.modules:
+    from . import _keras  # noqa: F401
 
 __version__ = "0.1.0"
 __all__ = ["MODELS"]

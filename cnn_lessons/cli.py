@@ -134,9 +134,8 @@ def _summary(args):
 def _train(args):
     builder = _model_builder(args.model)  # before the imports: a typo is answered at once
     output_dir = _writable_dir(args.output_dir)
-    import keras
-
     from . import data, training
+    from ._keras import keras
 
     mode = training.configure(precision=args.precision)  # on a GPU: more epochs, bigger batches
     args.epochs = args.epochs or mode.pick(quick=None, cpu=3, gpu=15)
@@ -249,9 +248,8 @@ def _kernel_check():
 
 
 def _doctor(args):
-    import keras
-
     from . import data, training
+    from ._keras import keras
 
     problems = 0
     backend = keras.backend.backend()

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from importlib import metadata
@@ -126,27 +127,57 @@ def write():
         raise RuntimeError(f"{README} has no {TABLE_START} ... {TABLE_END} block to fill")
     README.write_text(re.sub(pattern, lambda _: table, text, flags=re.S))
     for chapter in found:
-        text = chapter.path.read_text()
-        notebook = json.loads(text)
+        notebook = json.loads(chapter.path.read_text())
         cell = notebook["cells"][0]
         updated = _with_badge("".join(cell["source"]), chapter)
         if updated != "".join(cell["source"]):
             cell["source"] = updated.splitlines(keepends=True)
-            ending = "\n" if text.endswith("\n") else ""  # keep the file's own last line
-            chapter.path.write_text(
-                json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + ending
-            )
+            write_notebook(notebook, chapter.path)
 
 
 # Runs one notebook with papermill in a child process, then prints the peak memory (KiB) of the
-# processes it waited for: the kernel, which is where the chapter's memory goes.
+# processes it waited for: the kernel, which is where the chapter's memory goes. No parameters
+# are passed, so papermill injects no cell: the chapter runs exactly as a learner's would, and
+# quick mode comes from CNN_LESSONS_QUICK, which the kernel inherits.
 _RUNNER = """
-import json, resource, sys
+import resource, sys
 import papermill
-papermill.execute_notebook(sys.argv[1], sys.argv[2], parameters=json.loads(sys.argv[3]),
-                           kernel_name="python3", cwd=sys.argv[4], progress_bar=False)
+papermill.execute_notebook(sys.argv[1], sys.argv[2], kernel_name="python3", cwd=sys.argv[3],
+                           progress_bar=False)
 print("PEAK_KIB", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
+# What papermill and nbclient add to an executed notebook that must never be committed: run
+# metadata with this machine's absolute paths, per-cell timings, and the injected-parameters cell
+# (a committed `QUICK = False` cell would override the learner's quick setting).
+RUN_METADATA = ("papermill", "execution")
+INJECTED_TAG = "injected-parameters"
+
+
+def clean(notebook):
+    """`notebook` (a dict) without papermill's injected cell, run metadata or cell timings."""
+    notebook["cells"] = [
+        cell
+        for cell in notebook["cells"]
+        if INJECTED_TAG not in cell.get("metadata", {}).get("tags", [])
+    ]
+    for holder in (notebook, *notebook["cells"]):
+        for key in RUN_METADATA:
+            holder["metadata"].pop(key, None)
+    return notebook
+
+
+def write_notebook(notebook, path):
+    """Write `notebook` as Jupyter does (one-space indent, sorted keys, final newline), through a
+    temporary file in the same folder, so `path` is never half-written."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".writing")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 @dataclass
@@ -173,39 +204,47 @@ def reported_metrics(path):
 def run_notebook(chapter, output, quick):
     """Execute one chapter into `output` (papermill, kernel python3) and measure it.
 
-    The run writes to a temporary file beside `output`, which replaces `output` only when the run
-    succeeds: a failure never leaves a half-executed notebook in place of the one that was there
-    (the committed chapter, with `--in-place`). The failed copy is kept as `.<name>.failed.ipynb`
-    (hidden, so it never counts as a chapter).
+    The run writes to a temporary file beside `output`, which is cleaned (`clean`) and replaces
+    `output` only when the run succeeds: a failure or an interrupt never leaves a half-executed
+    notebook in place of the one that was there (the committed chapter, with `--in-place`). A
+    failed copy is kept as `.<name>.failed.ipynb` (hidden, so it never counts as a chapter).
     """
     output = Path(output)
-    running = output.with_name(f".{output.stem}.running.ipynb")
+    fd, running = tempfile.mkstemp(dir=output.parent, prefix=f".{output.stem}.", suffix=".ipynb")
+    os.close(fd)
+    running = Path(running)
+    environment = {**os.environ, "CNN_LESSONS_QUICK": "1" if quick else "0"}
     started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-c", _RUNNER, str(chapter.path), str(running),
-         json.dumps({"QUICK": bool(quick)}), str(chapter.path.parent)],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
-        error = lines[-1] if lines else "failed"
-        if running.exists():
-            failed = output.with_name(f".{output.stem}.failed.ipynb")
-            os.replace(running, failed)
-            error += f" (executed copy: {failed})"
-        return NotebookRun(chapter, output, False, seconds, error=error)
-    os.replace(running, output)
+    try:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _RUNNER,
+                str(chapter.path),
+                str(running),
+                str(chapter.path.parent),
+            ],
+            capture_output=True,
+            text=True,
+            env=environment,
+        )
+        seconds = time.perf_counter() - started
+        if result.returncode != 0:
+            lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+            error = lines[-1] if lines else "failed"
+            if running.stat().st_size:
+                failed = output.with_name(f".{output.stem}.failed.ipynb")
+                os.replace(running, failed)
+                error += f" (executed copy: {failed})"
+            return NotebookRun(chapter, output, False, seconds, error=error)
+        write_notebook(clean(json.loads(running.read_text())), output)
+    finally:
+        running.unlink(missing_ok=True)
     peak = re.search(r"PEAK_KIB (\d+)", result.stdout)
     accuracies = {k: v for k, v in reported_metrics(output).items() if k.endswith("test_accuracy")}
     accuracy = ", ".join(
         f"{k[: -len('test_accuracy')].rstrip('_') or 'test'} {v:.1%}" for k, v in accuracies.items()
     )
-    return NotebookRun(
-        chapter,
-        output,
-        True,
-        seconds,
-        int(peak.group(1)) / 1024 if peak else float("nan"),
-        accuracy,
-    )
+    peak_mib = int(peak.group(1)) / 1024 if peak else float("nan")
+    return NotebookRun(chapter, output, True, seconds, peak_mib, accuracy)

@@ -7,6 +7,7 @@ then `evaluate`; `report` prints the final metrics as JSON, where the notebook t
 import json
 import math
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -132,21 +133,100 @@ def compile_classifier(model, learning_rate=2e-3, decay_steps=None):
     return model
 
 
-class EpochLog(keras.callbacks.Callback):
-    """Print one line per epoch: loss, accuracy and validation accuracy, and the epoch's time."""
+def _epoch_line(epoch, epochs, logs, seconds):
+    """The one line an epoch leaves behind: its loss and accuracies, and how long it took."""
+    parts = [f"epoch {epoch + 1}/{epochs}"]
+    # training metrics before validation ones, each loss before its accuracy
+    order = sorted(logs, key=lambda key: (key.startswith("val_"), not key.endswith("loss"), key))
+    for key in order:
+        value = logs[key]
+        if key.endswith(("loss", "accuracy")) and isinstance(value, (int, float)):
+            parts.append(f"{key} {value:.2%}" if key.endswith("accuracy") else f"{key} {value:.4f}")
+    parts.append(f"({seconds:.1f} s)")
+    return "  ".join(parts)
+
+
+def _duration(seconds):
+    seconds = max(0, round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
+
+
+def _display_kind():
+    """Where progress goes: "notebook" in a Jupyter kernel (a line updated in place, leaving one
+    line per epoch in the saved notebook), "terminal" on a TTY (a line redrawn with \r), else
+    "lines" (one line per epoch, for logs and CI)."""
+    try:
+        from IPython import get_ipython
+
+        if getattr(get_ipython(), "kernel", None) is not None:
+            return "notebook"
+    except ImportError:
+        pass
+    return "terminal" if sys.stdout.isatty() else "lines"
+
+
+class Progress(keras.callbacks.Callback):
+    """Progress a person can watch: within each epoch, the batch count and the time left (of the
+    epoch and of the run), refreshed at most every `every` seconds; at the end of each epoch, one
+    line with its losses, accuracies and time. In a notebook the live line is a display updated
+    in place, so the saved notebook keeps only the epoch lines.
+
+    It hooks the start of each batch, which carries no metrics: reading the loss every batch
+    would make the backend wait for each step to finish."""
+
+    def __init__(self, every=0.5, kind=None):
+        super().__init__()
+        self.every, self.kind = every, kind or _display_kind()
+
+    def on_train_begin(self, logs=None):
+        self.run_started = time.perf_counter()
+        self.steps = self.params.get("steps") or 0
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.started = time.perf_counter()
+        self.epoch, self.started, self.shown = epoch, time.perf_counter(), 0.0
+        self.handle = None
+        self._show(f"epoch {epoch + 1}/{self.params['epochs']}  starting", final=False)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        now = time.perf_counter()
+        if batch == 1:  # the first batch also traces or compiles the step: time from here
+            self.first = now
+        if batch < 2 or now - self.shown < self.every or not self.steps:
+            return
+        per_batch = (now - self.first) / (batch - 1)
+        epochs = self.params["epochs"]
+        left = per_batch * (self.steps - batch)
+        total_left = left + per_batch * self.steps * (epochs - self.epoch - 1)
+        width = 20
+        done = round(width * batch / self.steps)
+        self._show(
+            f"epoch {self.epoch + 1}/{epochs}  [{'=' * done}{'.' * (width - done)}] "
+            f"batch {batch}/{self.steps}  {_duration(left)} left in the epoch, "
+            f"{_duration(total_left)} in all",
+            final=False,
+        )
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        parts = [f"epoch {epoch + 1}/{self.params['epochs']}"]
-        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-            if key in logs:
-                value = logs[key]
-                parts.append(f"{key} {value:.2%}" if "accuracy" in key else f"{key} {value:.4f}")
-        parts.append(f"({time.perf_counter() - self.started:.1f} s)")
-        print("  ".join(parts), flush=True)
+        line = _epoch_line(
+            epoch, self.params["epochs"], logs or {}, time.perf_counter() - self.started
+        )
+        self._show(line, final=True)
+
+    def _show(self, text, final):
+        self.shown = time.perf_counter()
+        if self.kind == "notebook":
+            from IPython.display import display
+
+            if self.handle is None:
+                self.handle = display({"text/plain": text}, raw=True, display_id=True)
+            else:
+                self.handle.update({"text/plain": text}, raw=True)
+        elif self.kind == "terminal":
+            end = "\n" if final else ""
+            print(f"\r{text:<{getattr(self, '_width', 0)}}", end=end, flush=True)
+            self._width = 0 if final else len(text)
+        elif final:
+            print(text, flush=True)
 
 
 @dataclass
@@ -182,7 +262,7 @@ def fit(model, x, y, epochs, batch_size=128, validation_split=0.1, verbose=True,
 
     The data should already be shuffled (`data.load` returns it shuffled). Returns a `Run`.
     """
-    log = [EpochLog()] if verbose else []
+    log = [Progress()] if verbose else []
     n = len(keras.tree.flatten(x)[0])
     trained, held = split(n, batch_size, validation_split)
 

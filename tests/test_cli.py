@@ -1,5 +1,7 @@
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -8,7 +10,7 @@ import keras
 import pytest
 
 from cnn_lessons import MODELS, data
-from cnn_lessons.cli import main
+from cnn_lessons.cli import main, parser
 
 
 def test_list_names_every_registered_model(capsys):
@@ -146,7 +148,9 @@ def _tiny_notebook(path, body):
     import nbformat
 
     notebook = nbformat.v4.new_notebook()
-    parameters = nbformat.v4.new_code_cell("QUICK = False")
+    parameters = nbformat.v4.new_code_cell(
+        "import os\nQUICK = os.environ.get('CNN_LESSONS_QUICK', '0') == '1'"
+    )
     parameters.metadata["tags"] = ["parameters"]
     report = nbformat.v4.new_code_cell(
         "from IPython.display import display\n"
@@ -192,8 +196,15 @@ def test_notebooks_run_reports_each_chapter_and_fails_for_a_failing_one(
     ]  # kept as it was
     assert (folder / ".02_breaks.failed.ipynb").is_file()
     assert main(["notebooks", "run", "--chapter", "1", "--in-place"]) == 0
-    executed = json.loads((folder / "01_works.ipynb").read_text())["cells"]
-    assert executed[-1]["outputs"] and executed[-1]["execution_count"] is not None
+    executed = json.loads((folder / "01_works.ipynb").read_text())
+    assert executed["cells"][-1]["outputs"] and executed["cells"][-1]["execution_count"] == 3
+    # written back as a learner's run leaves it: no injected cell, no run metadata or timings
+    assert len(executed["cells"]) == 4 and "papermill" not in json.dumps(executed)
+    assert not [c for c in executed["cells"] if "execution" in c["metadata"]]
+    assert course.reported_metrics(folder / "01_works.ipynb")["quick"] is False
+    assert main(["notebooks", "run", "--quick", "--output-dir", str(tmp_path / "quick")]) == 1
+    assert course.reported_metrics(tmp_path / "quick" / "01_works.ipynb")["quick"] is True
+    assert not [p for p in folder.iterdir() if p.name.startswith(".") and "failed" not in p.name]
     assert main(["notebooks", "run", "--chapter", "7", "--output-dir", str(tmp_path / "out")]) == 1
     assert "no chapter 7" in capsys.readouterr().err
 
@@ -208,3 +219,41 @@ def test_help_and_usage_errors_answer_without_importing_keras(command):
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
+
+
+def _documented_command_lines():
+    """Every `cnn-lessons ...` command line the READMEs show, in code blocks or inline code."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    found = []
+    for name in ("README.md", os.path.join("data", "README.md")):
+        with open(os.path.join(root, name)) as handle:
+            text = handle.read()
+        for line in re.findall(r"^\s*(cnn-lessons [^#\n]*)", text, re.M):
+            found.append(line.strip())
+        found += [m.strip() for m in re.findall(r"`(cnn-lessons [^`]*)`", text)]
+    return sorted(set(found))
+
+
+# Executing these would take minutes (every chapter) or rewrite the repository's own files; the
+# parser still has to accept them, and other tests run what they do.
+PARSED_ONLY = ("cnn-lessons notebooks run", "cnn-lessons badges --write")
+
+
+def test_the_readmes_show_the_commands_that_matter():
+    lines = _documented_command_lines()
+    for command in ("list", "summary", "train", "data fetch", "data status", "notebooks run",
+                    "doctor", "badges --check"):  # fmt: skip
+        assert any(line.startswith(f"cnn-lessons {command}") for line in lines), command
+
+
+@pytest.mark.parametrize("line", _documented_command_lines())
+def test_every_command_line_the_readme_shows_works(line, tmp_path, monkeypatch, capsys):
+    argv = shlex.split(line)[1:]
+    if argv == ["train"]:  # prose naming the command ("`cnn-lessons train` does the same")
+        return
+    args = parser().parse_args(argv)  # a usage error exits 2 here
+    assert args.run
+    if line.startswith(PARSED_ONLY):
+        return
+    monkeypatch.chdir(tmp_path)  # `train` writes its runs/ folder here
+    assert main(argv) == 0, capsys.readouterr().err
