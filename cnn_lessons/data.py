@@ -81,18 +81,20 @@ def cache_dir():
 def _folder(argument, value):
     """A folder the user named: it must exist and be a folder (a typo would otherwise fall
     through to a download, and a file's path would be searched as if it were a folder)."""
+    received = f"Received: {argument.lstrip('$')}={value!r}"
     if not isinstance(value, (str, os.PathLike)):
-        raise ValueError(f"`{argument}` must be a folder path. Received: {argument}={value!r}")
+        raise ValueError(f"`{argument}` must be a folder path. {received}")
     folder = Path(value).expanduser()
+    received = f"Received: {argument.lstrip('$')}={str(value)!r}"
     if folder.is_file():
         raise ValueError(
             f"`{argument}` must be the folder that holds the archives, not a file: use "
-            f"{str(folder.parent)!r}. Received: {argument}={str(value)!r}"
+            f"{str(folder.parent)!r}. {received}"
         )
     if not folder.is_dir():
         raise ValueError(
             f"`{argument}` names a folder that does not exist. Fix the path, create the folder, "
-            f"or leave it out. Received: {argument}={str(value)!r}"
+            f"or leave it out. {received}"
         )
     return folder
 
@@ -277,6 +279,7 @@ def _save_atomically(arrays, path):
     try:
         with os.fdopen(fd, "wb") as handle:
             np.savez_compressed(handle, **arrays)
+        os.chmod(tmp, 0o644)  # mkstemp's files are private; a dataset is for all the folder's users
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -211,7 +211,9 @@ def test_a_folder_the_user_names_must_exist_and_be_a_folder(isolated, monkeypatc
     ):
         data.find("mnist", 5)
     monkeypatch.setenv(data.ENV_VAR, str(folder / "mnist.npz"))
-    with pytest.raises(ValueError, match=r"not a file: use .* Received: \$CNN_LESSONS_DATA="):
+    with pytest.raises(
+        ValueError, match=r"not a file: use .* Received: CNN_LESSONS_DATA=\'.*/mine/mnist\.npz\'$"
+    ):
         data.status("mnist")
     monkeypatch.setenv(data.ENV_VAR, str(isolated / "nowhere"))
     with pytest.raises(ValueError, match=r"`\$CNN_LESSONS_DATA` names a folder that does not"):
@@ -270,6 +272,7 @@ def test_a_download_is_cached_atomically(isolated, monkeypatch):
     path = data.fetch("mnist")
     assert path == isolated / "cache" / "mnist.npz"
     assert _files(path.parent) == ["mnist.npz"]
+    assert path.stat().st_mode & 0o777 == 0o644  # readable by the folder's other users
     assert data.load_mnist().x_train.max() == pytest.approx(9 / 255)
 
 
