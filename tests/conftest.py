@@ -1,17 +1,27 @@
-import os
-from pathlib import Path
-
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from cnn_lessons import data
+
+
+def _folder_with(name, complete):
+    """Where the course itself finds `<name>.npz`: `data.fetch`'s search order ($CNN_LESSONS_DATA,
+    then the repository's data/), downloading the set into data/ only if none is cached."""
+    path = data.fetch(name)
+    info = data.status(name, path.parent)
+    assert info["complete"] or not complete, (
+        f"the tests need the full {name} set, but {path} has {info['train']:,} training and "
+        f"{info['test']:,} test images: replace it with the output of `cnn-lessons data fetch`"
+    )
+    return path.parent
 
 
 @pytest.fixture(scope="session")
 def mnist_dir():
-    """The folder with the real mnist.npz: $CNN_LESSONS_DATA, else ../shared/data."""
-    folder = Path(os.environ.get("CNN_LESSONS_DATA", SHARED_DATA))
-    assert (folder / "mnist.npz").is_file(), (
-        f"the tests need the real MNIST in {folder}: set CNN_LESSONS_DATA or run "
-        "`cnn-lessons data fetch`"
-    )
-    return folder
+    """The folder with the real, full mnist.npz."""
+    return _folder_with("mnist", complete=True)
+
+
+@pytest.fixture(scope="session")
+def cifar10_dir():
+    """The folder with cifar10.npz (the full set or a class-balanced subset of it)."""
+    return _folder_with("cifar10", complete=False)
