@@ -4,8 +4,9 @@ Rabinovich, "Going Deeper with Convolutions", CVPR 2015 (arXiv:1409.4842).
 Table 1 of the paper is held below as data, and `googlenet` walks it:
 - `googlenet()` is the paper's network: 6,998,552 parameters (with biases) and 1.58 billion
   multiply-adds at 224x224 (the paper's budget is about 1.5 billion; its Table 1 gives conv1 34M
-  where 112*112*64 outputs of 7*7*3 weights make 118M). `table1_comparison` sets our counts
-  beside Table 1's params and ops columns.
+  where 112*112*64 outputs of 7*7*3 weights make 118M). `table1_row` names the row of Table 1
+  each layer belongs to, so `arithmetic.compare_blocks(model, table1_row, ...)` sets our counts
+  beside Table 1's params and ops columns (`references.GOOGLENET`).
 - `googlenet(aux_heads=True)` adds the two auxiliary classifiers of section 5 on 4a and 4d
   (13,378,280 parameters) and returns a training model with three outputs; compile it with
   `compile_training_model` (loss weights 1, 0.3, 0.3), fit it on `training_targets(model, y)`,
@@ -20,12 +21,7 @@ Table 1 of the paper is held below as data, and `googlenet` walks it:
 import numbers
 from functools import partial
 
-import numpy as np
-import pandas as pd
-
-from . import references
 from ._keras import keras, layers
-from .arithmetic import layer_table
 from .layers import LocalResponseNormalization
 from .validation import check_choice, check_classes, check_input_shape
 
@@ -51,7 +47,7 @@ STAGES = (("3a", "3b"), ("4a", "4b", "4c", "4d", "4e"), ("5a", "5b"))
 # Section 5: auxiliary classifiers on top of the outputs of 4a and 4d.
 AUX_HEADS = {"4a": "aux1", "4d": "aux2"}
 AUX_LOSS_WEIGHT = 0.3  # section 5: the auxiliary losses are added to the total with weight 0.3
-# Table 1's rows that have parameters, in its order; `module_weights` counts each.
+# Table 1's rows that have parameters, in its order; `table1_row` names each layer's row.
 TABLE1_ROWS = ("conv1", "conv2", *TABLE1, "linear")
 
 # The stem and the three stage pools halve the map five times ('same' padding rounds up), and the
@@ -323,51 +319,17 @@ def inference_model(training_model, name=None):
     )
 
 
-# Table 1's params column, set beside ours -------------------------------------------------------
+# Table 1's rows, as the layers name them -------------------------------------------------------
 
 
-def _table1_row(layer_name):
+def table1_row(layer_name):
+    """The row of Table 1 that a layer belongs to (conv1, conv2, 3a..5b, linear), or None for the
+    layers that Table 1's params column leaves out (pools, normalizations, auxiliary heads).
+    conv2 is conv2_reduce + conv2; a module is its six convolutions (and its pool)."""
     if layer_name in ("conv1", "linear"):
         return layer_name
     if layer_name in ("conv2_reduce", "conv2"):
         return "conv2"
     if layer_name.startswith("inception_"):
         return layer_name.split("_")[1]
-    return None  # pools, normalizations, auxiliary heads: not in Table 1's column
-
-
-def module_weights(model):
-    """Weights of each of Table 1's rows (conv1, conv2, 3a..5b, linear), biases not counted, as
-    the paper counts them: {row: weights}. conv2 is conv2_reduce + conv2; a module sums its six
-    convolutions; the auxiliary heads are not in the table."""
-    counts = {}
-    for layer in model.layers:
-        row = _table1_row(layer.name)
-        if row is not None and hasattr(layer, "kernel"):
-            counts[row] = counts.get(row, 0) + int(np.prod(layer.kernel.shape))
-    return counts
-
-
-def table1_comparison(model):
-    """Our weights and MACs per row of Table 1 beside the paper's params (K = 1,024 weights) and
-    ops (M = 10^6 multiply-adds) columns. Rows where the paper disagrees with the arithmetic show
-    a non-zero difference."""
-    weights = module_weights(model)
-    table = layer_table(model)
-    macs = table.groupby(table["name"].map(_table1_row))["macs"].sum()
-    paper = references.GOOGLENET
-    rows = []
-    for row in TABLE1_ROWS:
-        ours_k = weights[row] / paper["k"]
-        rows.append(
-            {
-                "row": row,
-                "weights": weights[row],
-                "params_K": round(ours_k, 1),
-                "paper_params_K": paper["table1_params_k"][row],
-                "difference_K": round(ours_k - paper["table1_params_k"][row], 1),
-                "MACs_M": round(int(macs[row]) / 1e6, 1),
-                "paper_ops_M": paper["table1_ops_m"][row],
-            }
-        )
-    return pd.DataFrame(rows)
+    return None

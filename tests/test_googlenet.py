@@ -3,19 +3,19 @@ import numpy as np
 import pytest
 
 from cnn_lessons import MODELS, references
-from cnn_lessons.arithmetic import layer_table, totals
+from cnn_lessons.arithmetic import block_totals, compare_blocks, layer_table, totals
 from cnn_lessons.googlenet import (
     CIFAR_TABLE,
     COLUMNS,
     TABLE1,
+    TABLE1_ROWS,
     compile_training_model,
     copied_inception_module,
     googlenet,
     googlenet_cifar,
     inception_module,
     inference_model,
-    module_weights,
-    table1_comparison,
+    table1_row,
     training_targets,
 )
 
@@ -127,11 +127,17 @@ def test_module_layer_names_and_kernels(model):
     assert all(layer.activation is keras.activations.relu for layer in convs)
 
 
+def module_weights(model):
+    """Weights (biases not counted) per row of Table 1, as the paper counts them."""
+    return block_totals(model, table1_row)["weights"].to_dict()
+
+
 def test_module_weights_are_our_computed_column(model):
     expected = {"conv1": 7 * 7 * 3 * 64, "conv2": 64 * 64 + 3 * 3 * 64 * 192}
     expected.update({label: module_formula(*row) for label, row in PAPER_ROWS.items()})
     expected["linear"] = 1024 * 1000
     assert module_weights(model) == expected
+    assert list(module_weights(model)) == list(TABLE1_ROWS)
     in_k = {row: round(weights / 1024, 1) for row, weights in module_weights(model).items()}
     assert in_k == {
         "conv1": 9.2, "conv2": 112.0, "3a": 159.5, "3b": 379.0, "4a": 366.8, "4b": 438.0,
@@ -141,8 +147,31 @@ def test_module_weights_are_our_computed_column(model):
     assert module_weights(googlenet(aux_heads=True)) == expected
 
 
+def table1_comparison(model):
+    paper = references.GOOGLENET
+    return compare_blocks(
+        model, table1_row, paper["table1_params_k"], paper["table1_ops_m"], ("K", paper["k"])
+    )
+
+
 def test_table_one_comparison_finds_the_papers_inconsistent_rows(model):
-    table = table1_comparison(model).set_index("row")
+    comparison = table1_comparison(model)
+    # the notebook's table, to the digit
+    assert comparison.to_dict("list") == {
+        "row": ["conv1", "conv2", "3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b", "linear"],
+        "weights": [
+            9408, 114688, 163328, 388096, 375552, 448512, 509440, 604672, 867328, 1042432,
+            1442816, 1024000,
+        ],
+        "params_K": [
+            9.2, 112.0, 159.5, 379.0, 366.8, 438.0, 497.5, 590.5, 847.0, 1018.0, 1409.0, 1000.0,
+        ],
+        "paper_params_K": [2.7, 112, 159, 380, 364, 437, 463, 580, 840, 1072, 1388, 1000],
+        "difference_K": [6.5, 0.0, 0.5, -1.0, 2.8, 1.0, 34.5, 10.5, 7.0, -54.0, 21.0, 0.0],
+        "MACs_M": [118.0, 359.7, 128.0, 304.3, 73.6, 87.9, 99.9, 118.5, 170.0, 51.1, 70.7, 1.0],
+        "paper_ops_M": [34, 360, 128, 304, 73, 88, 100, 119, 170, 54, 71, 1],
+    }  # fmt: skip
+    table = comparison.set_index("row")
     assert list(table.index) == list(references.GOOGLENET["table1_params_k"])
     relative = (table["difference_K"] / table["paper_params_K"]).abs()
     assert sorted(relative[relative > 0.03].index) == ["4c", "5a", "conv1"]
