@@ -32,6 +32,7 @@ from .validation import (
     check_flag,
     check_input_shape,
     check_name,
+    check_number,
     is_integer,
     positive_int,
 )
@@ -307,6 +308,7 @@ def compile_training_model(
     Fit it with the labels repeated for each output: `model.fit(x, training_targets(model, y))`.
     Returns the model.
     """
+    aux_loss_weight = check_number("aux_loss_weight", aux_loss_weight, 0)
     n_outputs = len(model.outputs)
     from_logits = model.get_layer("linear").activation is keras.activations.linear
     model.compile(

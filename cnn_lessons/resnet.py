@@ -94,6 +94,7 @@ def shortcut(x, channels, strides, option, conv_bias, name, mistake=None):
     """The block's shortcut: the identity when the shape is unchanged; otherwise option A
     (`{name}_0_shortcut`, subsample + zero channels, no parameters) or option B (a projection,
     1x1 conv `{name}_0_conv` + BN `{name}_0_bn`, no ReLU: it is added as it is)."""
+    option = check_choice("option", option, SHORTCUTS)  # anything but "A" would be B, silently
     if strides == 1 and x.shape[-1] == channels:
         return x
     if option == "A":
@@ -133,6 +134,7 @@ def bottleneck_block(
     """Figure 5 right (ResNet-50/101/152): 1x1 `filters` reduces, 3x3 `filters`, 1x1
     `4 * filters` restores, each followed by BN. `stride_on` says which of the first two convs
     carries the stage's downsampling stride."""
+    stride_on = check_choice("stride_on", stride_on, STRIDE_ON)
     identity = shortcut(x, 4 * filters, strides, "B", conv_bias, name, mistake)
     y = conv_bn(x, filters, 1, strides if stride_on == "1x1" else 1, conv_bias, f"{name}_1")
     y = layers.Activation("relu", name=f"{name}_1_relu")(y)

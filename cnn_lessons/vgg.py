@@ -111,6 +111,9 @@ def conv_stacks(x, config, width=64, batch_norm=False):
     """The five blocks of `config`: named convolutions (conv<block>_<n>), `norm<block>` for
     A-LRN's LRN, then pool<block>. `width` scales every layer's filters by width/64 (64 is the
     paper); with `batch_norm`, each convolution is conv (no bias) -> batch norm -> ReLU."""
+    config = check_choice("config", config, tuple(TABLE_1))
+    width = positive_int("width", width)
+    batch_norm = check_flag("batch_norm", batch_norm)
     for block_index, block in enumerate(TABLE_1[config], start=1):
         n_conv = 0
         for entry in block:

@@ -406,3 +406,12 @@ def test_an_auxiliary_head_with_a_bad_argument_is_refused(kwargs, message):
     inputs = keras.Input((14, 14, 512))
     with pytest.raises(ValueError, match=re.escape(message)):
         auxiliary_head(inputs, "aux1", **{"classes": 10, **kwargs})
+
+
+@pytest.mark.parametrize("weight", ["0.3", -0.3, None])
+def test_compile_training_model_refuses_a_bad_auxiliary_weight(weight):
+    message = (
+        f"`aux_loss_weight` must be a number in [0, inf). Received: aux_loss_weight={weight!r}"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        compile_training_model(googlenet_cifar(aux_heads=True), aux_loss_weight=weight)

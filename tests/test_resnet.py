@@ -8,7 +8,15 @@ import pytest
 from cnn_lessons import MODELS, plots, references
 from cnn_lessons.arithmetic import layer_table, totals
 from cnn_lessons.layers import SubsampleZeroPad
-from cnn_lessons.resnet import copied_resnet, resnet, resnet18, resnet50, resnet_cifar
+from cnn_lessons.resnet import (
+    basic_block,
+    bottleneck_block,
+    copied_resnet,
+    resnet,
+    resnet18,
+    resnet50,
+    resnet_cifar,
+)
 
 PAPER = references.RESNET
 # keras.applications' stage outputs, which ours must reproduce in name and shape.
@@ -465,3 +473,16 @@ DEPTH_RULE = (
 def test_wrong_values_get_the_packages_error(build, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         build()
+
+
+def test_the_blocks_refuse_an_option_they_would_ignore():
+    x = keras.Input((32, 32, 16))
+    with pytest.raises(
+        ValueError, match=re.escape("`option` must be one of 'A', 'B'. Received: option='C'")
+    ):
+        basic_block(x, 32, strides=2, option="C", name="conv3_block1")
+    with pytest.raises(
+        ValueError,
+        match=re.escape("`stride_on` must be one of '1x1', '3x3'. Received: stride_on='1X1'"),
+    ):
+        bottleneck_block(x, 16, strides=2, stride_on="1X1", name="conv3_block1")

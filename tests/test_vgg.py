@@ -10,6 +10,7 @@ from cnn_lessons import MODELS, references
 from cnn_lessons.arithmetic import layer_table, totals
 from cnn_lessons.vgg import (
     TABLE_1,
+    conv_stacks,
     copied_vgg16,
     depth,
     parse,
@@ -388,3 +389,16 @@ def test_cifar_wrong_values_get_the_packages_error(kwargs, message):
 def test_wrong_values_get_the_packages_error(kwargs, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         vgg(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"config": "F"}, "Received: config='F'"),
+        ({"width": 0}, "`width` must be an integer >= 1. Received: width=0"),
+        ({"batch_norm": "yes"}, "`batch_norm` must be True or False. Received: batch_norm='yes'"),
+    ],
+)
+def test_the_stacks_refuse_a_bad_argument(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        conv_stacks(keras.Input((32, 32, 3)), **{"config": "A", **kwargs})
