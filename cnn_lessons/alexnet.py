@@ -13,7 +13,16 @@ Three builders:
 
 from ._keras import keras, layers
 from .layers import LocalResponseNormalization
-from .validation import check_choice, check_classes, check_input_shape
+from .validation import (
+    check_activation,
+    check_channels_last,
+    check_choice,
+    check_classifier,
+    check_flag,
+    check_input_shape,
+    check_name,
+    check_rate,
+)
 
 # The five convolutional layers of Figure 2: (layer, filters, kernel, stride, padding). Padding
 # "same" at stride 1 is the paper's 2 pixels for the 5x5 conv2 and 1 pixel for the 3x3 conv3-5.
@@ -115,10 +124,13 @@ def alexnet(
     Returns:
         A `keras.Model`.
     """
-    check_choice("groups", groups, (1, 2))
-    check_input_shape("AlexNet", input_shape, MIN_INPUT_SIZE)
-    check_classes(classes)
-    inputs = keras.Input(shape=tuple(input_shape), name="input")
+    check_channels_last("AlexNet")
+    groups = check_choice("groups", groups, (1, 2))
+    lrn = check_flag("lrn", lrn)
+    input_shape = check_input_shape("AlexNet", input_shape, MIN_INPUT_SIZE)
+    classes, classifier_activation = check_classifier(classes, classifier_activation)
+    check_name(name)
+    inputs = keras.Input(shape=input_shape, name="input")
     outputs = _layers(
         inputs, PAPER_CONVOLUTIONS, PAPER_FULLY_CONNECTED, groups, lrn, "relu", DROPOUT, classes,
         classifier_activation,
@@ -135,7 +147,7 @@ def alexnet_cifar(
     input_shape=(32, 32, 3),
     classes=10,
     classifier_activation="softmax",
-    name="alexnet_cifar",
+    name=None,
 ):
     """A small-image adaptation of AlexNet for CIFAR-10 (32x32x3), sized for a 2-core CPU.
 
@@ -168,23 +180,26 @@ def alexnet_cifar(
         input_shape: (height, width, channels), at least 15x15 (three 3x3/2 pools).
         classes: units in fc8.
         classifier_activation: activation of fc8 (`None` gives logits).
-        name: model name.
+        name: model name; defaults to `alexnet_cifar`.
 
     Returns:
         A `keras.Model`.
     """
-    check_choice("groups", groups, (1, 2))
-    check_input_shape("The CIFAR AlexNet", input_shape, CIFAR_MIN_INPUT_SIZE)
-    check_classes(classes)
-    if not 0 <= dropout < 1:
-        raise ValueError(f"`dropout` must be a rate in [0, 1). Received: dropout={dropout!r}")
-    inputs = keras.Input(shape=tuple(input_shape), name="input")
+    check_channels_last("The CIFAR AlexNet")
+    groups = check_choice("groups", groups, (1, 2))
+    lrn = check_flag("lrn", lrn)
+    check_activation("activation", activation)
+    dropout = check_rate("dropout", dropout)
+    input_shape = check_input_shape("The CIFAR AlexNet", input_shape, CIFAR_MIN_INPUT_SIZE)
+    classes, classifier_activation = check_classifier(classes, classifier_activation)
+    check_name(name)
+    inputs = keras.Input(shape=input_shape, name="input")
     x = layers.Rescaling(255.0, offset=-128.0, name="scale")(inputs)
     outputs = _layers(
         x, CIFAR_CONVOLUTIONS, CIFAR_FULLY_CONNECTED, groups, lrn, activation, dropout, classes,
         classifier_activation,
     )  # fmt: skip
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs, outputs, name=name or "alexnet_cifar")
 
 
 def copied_alexnet(input_shape=(227, 227, 3), classes=1000):
@@ -198,9 +213,10 @@ def copied_alexnet(input_shape=(227, 227, 3), classes=1000):
     34,944 + 614,656 + 885,120 + 884,992 + 37,752,832 + 16,781,312 + 4,097,000 = 61,050,856
     parameters, close to the paper's "60 million" by coincidence, not by construction.
     """
-    check_input_shape("The copied AlexNet", input_shape, MIN_INPUT_SIZE)
-    check_classes(classes)
-    inputs = keras.Input(shape=tuple(input_shape), name="input")
+    check_channels_last("The copied AlexNet")
+    input_shape = check_input_shape("The copied AlexNet", input_shape, MIN_INPUT_SIZE)
+    classes, _ = check_classifier(classes, "softmax")
+    inputs = keras.Input(shape=input_shape, name="input")
     x = layers.Conv2D(96, 11, strides=4, activation="relu", name="conv1")(inputs)
     x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
     x = layers.Conv2D(256, 5, padding="same", activation="relu", name="conv2")(x)

@@ -18,12 +18,20 @@ Table 1 of the paper is held below as data, and `googlenet` walks it:
   demonstrate that it computes another function.
 """
 
-import numbers
 from functools import partial
 
 from ._keras import keras, layers
 from .layers import LocalResponseNormalization
-from .validation import check_choice, check_classes, check_input_shape
+from .validation import (
+    check_channels_last,
+    check_classifier,
+    check_flag,
+    check_input_shape,
+    check_name,
+    check_number,
+    is_integer,
+    positive_int,
+)
 
 # Table 1, the inception rows: the paper's six columns, in the paper's order.
 COLUMNS = ("#1x1", "#3x3 reduce", "#3x3", "#5x5 reduce", "#5x5", "pool proj")
@@ -67,19 +75,19 @@ Conv = partial(layers.Conv2D, padding="same", activation="relu")
 
 
 def _check_row(name, widths):
-    if len(widths) != len(COLUMNS) or any(
-        isinstance(w, bool) or not isinstance(w, numbers.Integral) or w < 1 for w in widths
-    ):
+    """The six widths as Python ints, if each is a positive integer (NumPy's too)."""
+    if len(widths) != len(COLUMNS) or not all(is_integer(w) and w >= 1 for w in widths):
         received = ", ".join(f"{column}={width!r}" for column, width in zip(COLUMNS, widths))
         raise ValueError(
             f"{name}: an inception row needs six positive integer widths "
             f"({', '.join(COLUMNS)}). Received: ({received})"
         )
+    return tuple(int(w) for w in widths)
 
 
 def _inception(x, widths, name, project_first):
-    _check_row(name, widths)
-    n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj = widths
+    check_channels_last(f"The inception module {name}")
+    n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj = _check_row(name, widths)
     branch1 = Conv(n1x1, 1, name=f"{name}_1x1")(x)
     branch2 = Conv(n3x3_reduce, 1, name=f"{name}_3x3_reduce")(x)
     branch2 = Conv(n3x3, 3, name=f"{name}_3x3")(branch2)
@@ -130,6 +138,9 @@ def auxiliary_head(x, name, classes, classifier_activation="softmax", filters=12
     + ReLU, dropout 0.7, FC `classes`. On a 14x14 map the pool leaves 4x4, so the first FC sees
     4*4*128 = 2,048 inputs. Layers are named `<name>_pool`, `_conv`, `_flatten`, `_fc`,
     `_dropout`, `_linear`."""
+    classes, classifier_activation = check_classifier(classes, classifier_activation)
+    filters = positive_int("filters", filters)
+    units = positive_int("units", units)
     x = layers.AveragePooling2D(5, strides=3, name=f"{name}_pool")(x)  # 14x14 -> 4x4
     x = Conv(filters, 1, name=f"{name}_conv")(x)
     x = layers.Flatten(name=f"{name}_flatten")(x)
@@ -149,11 +160,6 @@ def _modules(x, stages, rows, aux_heads, aux_head):
             if aux_heads and label in AUX_HEADS:
                 aux_outputs.append(aux_head(x, AUX_HEADS[label]))
     return x, aux_outputs
-
-
-def _check_flags(**flags):
-    for argument, value in flags.items():
-        check_choice(argument, value, (True, False))
 
 
 def googlenet(
@@ -186,11 +192,14 @@ def googlenet(
         A `keras.Model`: 6,998,552 parameters at 224x224 with 1000 classes, 13,378,280 with the
         auxiliary heads.
     """
-    _check_flags(aux_heads=aux_heads, lrn=lrn)
-    check_input_shape("GoogLeNet", input_shape, MIN_INPUT_SIZE)
-    check_classes(classes)
+    check_channels_last("GoogLeNet")
+    aux_heads = check_flag("aux_heads", aux_heads)
+    lrn = check_flag("lrn", lrn)
+    input_shape = check_input_shape("GoogLeNet", input_shape, MIN_INPUT_SIZE)
+    classes, classifier_activation = check_classifier(classes, classifier_activation)
+    check_name(name)
 
-    inputs = keras.Input(shape=tuple(input_shape), name="input")  # 224x224x3
+    inputs = keras.Input(shape=input_shape, name="input")  # 224x224x3
     x = Conv(STEM["conv1"], 7, strides=2, name="conv1")(inputs)  # 112x112x64
     x = layers.MaxPooling2D(3, 2, padding="same", name="pool1")(x)  # 56x56x64
     if lrn:
@@ -258,11 +267,13 @@ def googlenet_cifar(
     Returns:
         A `keras.Model`.
     """
-    _check_flags(aux_heads=aux_heads)
-    check_input_shape("The CIFAR GoogLeNet", input_shape, CIFAR_MIN_INPUT_SIZE)
-    check_classes(classes)
+    check_channels_last("The CIFAR GoogLeNet")
+    aux_heads = check_flag("aux_heads", aux_heads)
+    input_shape = check_input_shape("The CIFAR GoogLeNet", input_shape, CIFAR_MIN_INPUT_SIZE)
+    classes, classifier_activation = check_classifier(classes, classifier_activation)
+    check_name(name)
 
-    inputs = keras.Input(shape=tuple(input_shape), name="input")  # 32x32x3
+    inputs = keras.Input(shape=input_shape, name="input")  # 32x32x3
     x = Conv(CIFAR_STEM, 3, name="conv1")(inputs)  # 32x32x48
     x = layers.MaxPooling2D(3, 2, padding="same", name="pool1")(x)  # 16x16x48
     aux_head = partial(
@@ -293,6 +304,7 @@ def compile_training_model(
     Fit it with the labels repeated for each output: `model.fit(x, training_targets(model, y))`.
     Returns the model.
     """
+    aux_loss_weight = check_number("aux_loss_weight", aux_loss_weight, 0)
     n_outputs = len(model.outputs)
     from_logits = model.get_layer("linear").activation is keras.activations.linear
     model.compile(

@@ -8,11 +8,21 @@
 - `SubsampleZeroPad`: ResNet's option A shortcut, an identity that subsamples and zero-pads channels.
 
 Every layer implements `get_config`, so a saved model loads back with identical predictions.
+The image layers work on channels-last tensors only: their `data_format` is "channels_last" or
+None (Keras's global setting, which must then be channels-last), and is saved as
+"channels_last", so a saved model loads whatever the global setting is then.
 """
 
 import numpy as np
 
 from ._keras import keras, ops
+from .validation import (
+    check_activation,
+    check_data_format,
+    check_number,
+    is_integer,
+    positive_int,
+)
 
 PACKAGE = "cnn_lessons"
 
@@ -35,10 +45,11 @@ class Subsampling(keras.layers.Layer):
     trainable coefficient, adds the map's trainable bias, then applies `activation`.
     """
 
-    def __init__(self, pool_size=2, activation=None, **kwargs):
+    def __init__(self, pool_size=2, activation=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.pool_size = int(pool_size)
-        self.activation = keras.activations.get(activation)
+        self.pool_size = positive_int("pool_size", pool_size)
+        self.activation = keras.activations.get(check_activation("activation", activation))
+        self.data_format = check_data_format(f"Subsampling '{self.name}'", data_format)
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -49,7 +60,10 @@ class Subsampling(keras.layers.Layer):
 
     def call(self, inputs):
         window = self.pool_size * self.pool_size
-        sums = ops.average_pool(inputs, self.pool_size, strides=self.pool_size) * window
+        pooled = ops.average_pool(
+            inputs, self.pool_size, strides=self.pool_size, data_format=self.data_format
+        )
+        sums = pooled * window
         return self.activation(sums * self.coefficient + self.bias)
 
     def compute_output_shape(self, input_shape):
@@ -61,7 +75,27 @@ class Subsampling(keras.layers.Layer):
             **super().get_config(),
             "pool_size": self.pool_size,
             "activation": keras.activations.serialize(self.activation),
+            "data_format": self.data_format,
         }
+
+
+def _connection_table(connections):
+    """`connections` as a tuple of tuples of ints: for each output map, the distinct input maps
+    (integers >= 0) it sees, at least one."""
+    try:
+        table = tuple(tuple(inputs) for inputs in connections)
+    except TypeError:
+        table = ()
+    valid = table and all(
+        inputs and all(is_integer(i) and i >= 0 for i in inputs) and len(set(inputs)) == len(inputs)
+        for inputs in table
+    )
+    if not valid:
+        raise ValueError(
+            "SparseConv2D needs, for every output map, a non-empty sequence of distinct input "
+            f"map indices (integers >= 0). Received: connections={connections!r}"
+        )
+    return tuple(tuple(int(i) for i in inputs) for inputs in table)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -74,16 +108,12 @@ class SparseConv2D(keras.layers.Layer):
     a single convolution on every backend.
     """
 
-    def __init__(self, connections, kernel_size=5, activation=None, **kwargs):
+    def __init__(self, connections, kernel_size=5, activation=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.connections = tuple(tuple(int(i) for i in inputs) for inputs in connections)
-        if not self.connections or any(len(inputs) == 0 for inputs in self.connections):
-            raise ValueError(
-                "SparseConv2D needs at least one input map for every output map. "
-                f"Received: connections={connections!r}"
-            )
-        self.kernel_size = int(kernel_size)
-        self.activation = keras.activations.get(activation)
+        self.connections = _connection_table(connections)
+        self.kernel_size = positive_int("kernel_size", kernel_size)
+        self.activation = keras.activations.get(check_activation("activation", activation))
+        self.data_format = check_data_format(f"SparseConv2D '{self.name}'", data_format)
         self.filters = len(self.connections)
         self.n_connections = sum(len(inputs) for inputs in self.connections)
 
@@ -121,7 +151,8 @@ class SparseConv2D(keras.layers.Layer):
         return ops.reshape(full, (size, size, self.in_channels, self.filters))
 
     def call(self, inputs):
-        outputs = ops.conv(inputs, ops.cast(self.full_kernel(), inputs.dtype), padding="valid")
+        kernel = ops.cast(self.full_kernel(), inputs.dtype)
+        outputs = ops.conv(inputs, kernel, padding="valid", data_format=self.data_format)
         return self.activation(outputs + ops.cast(self.bias, outputs.dtype))
 
     def compute_output_shape(self, input_shape):
@@ -135,6 +166,7 @@ class SparseConv2D(keras.layers.Layer):
             "connections": [list(inputs) for inputs in self.connections],
             "kernel_size": self.kernel_size,
             "activation": keras.activations.serialize(self.activation),
+            "data_format": self.data_format,
         }
 
 
@@ -213,13 +245,20 @@ class LocalResponseNormalization(keras.layers.Layer):
     and PyTorch do (their alpha = n * ours gives the same layer). No parameters.
     """
 
-    def __init__(self, size=5, k=2.0, alpha=1e-4, beta=0.75, **kwargs):
+    def __init__(self, size=5, k=2.0, alpha=1e-4, beta=0.75, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        if int(size) < 1 or int(size) % 2 == 0:
+        if not is_integer(size) or size < 1 or size % 2 == 0:
             raise ValueError(
-                f"`size` must be a positive odd number of channels. Received: size={size}"
+                f"`size` must be a positive odd number of channels. Received: size={size!r}"
             )
-        self.size, self.k, self.alpha, self.beta = int(size), float(k), float(alpha), float(beta)
+        self.size = int(size)
+        # k > 0 keeps the divisor positive where all the window's activations are 0.
+        self.k = check_number("k", k, 0, low_inclusive=False)
+        self.alpha = check_number("alpha", alpha, 0)
+        self.beta = check_number("beta", beta, 0)
+        self.data_format = check_data_format(
+            f"LocalResponseNormalization '{self.name}'", data_format
+        )
 
     def build(self, input_shape):
         # window[j, i] = 1 when channel j is in channel i's window (clipped at the edges), so all
@@ -239,8 +278,8 @@ class LocalResponseNormalization(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "size": self.size, "k": self.k, "alpha": self.alpha,
-                "beta": self.beta}  # fmt: skip
+        config = {"size": self.size, "k": self.k, "alpha": self.alpha, "beta": self.beta}
+        return {**super().get_config(), **config, "data_format": self.data_format}
 
 
 # --- ResNet (He et al. 2015) -----------------------------------------------------------------
@@ -256,12 +295,11 @@ class SubsampleZeroPad(keras.layers.Layer):
     `channels`, as Torch's fb.resnet.torch does for its type A shortcut.
     """
 
-    def __init__(self, strides=2, channels=None, **kwargs):
+    def __init__(self, strides=2, channels=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.strides = int(strides)
-        if self.strides < 1:
-            raise ValueError(f"`strides` must be a positive integer. Received: strides={strides}")
-        self.channels = None if channels is None else int(channels)
+        self.strides = positive_int("strides", strides)
+        self.channels = None if channels is None else positive_int("channels", channels)
+        self.data_format = check_data_format(f"SubsampleZeroPad '{self.name}'", data_format)
 
     def build(self, input_shape):
         if self.channels is not None and self.channels < input_shape[-1]:
@@ -285,4 +323,5 @@ class SubsampleZeroPad(keras.layers.Layer):
         return (batch, *smaller, self.channels or channels)
 
     def get_config(self):
-        return {**super().get_config(), "strides": self.strides, "channels": self.channels}
+        config = {"strides": self.strides, "channels": self.channels}
+        return {**super().get_config(), **config, "data_format": self.data_format}

@@ -13,7 +13,14 @@ import numpy as np
 
 from ._keras import keras, layers
 from .layers import EuclideanRBF, SparseConv2D, Subsampling, lecun_tanh
-from .validation import check_choice, check_classes, check_input_shape
+from .validation import (
+    check_channels_last,
+    check_choice,
+    check_classifier,
+    check_input_shape,
+    check_name,
+    is_integer,
+)
 
 # The architecture, as the paper labels it: (layer, kind, size). Both variants walk it.
 ARCHITECTURE = (
@@ -91,26 +98,31 @@ def lenet5(
         output: the paper variant's output layer: `"rbf"` (the paper's Euclidean RBF units, fixed
             parameter vectors, 10 digits only; train with `layers.rbf_loss`) or `"softmax"` (a
             dense layer). Defaults to `"rbf"` for the paper variant and `"softmax"` for modern.
-        classifier_activation: activation of a dense output layer (`None` gives logits).
+        classifier_activation: activation of a dense output layer (`None` gives logits). The
+            RBF output has none (its outputs are penalties, the smallest wins): with it, leave
+            this argument at its default; anything else is an error, not silently ignored.
         name: model name; defaults to `lenet5_<variant>`.
 
     Returns:
         A `keras.Model`.
     """
-    check_choice("variant", variant, ("paper", "modern"))
-    check_input_shape("LeNet-5", input_shape, MIN_INPUT_SIZE)
-    check_classes(classes)
-    output = output or ("rbf" if variant == "paper" else "softmax")
-    check_choice("output", output, ("rbf", "softmax") if variant == "paper" else ("softmax",))
-    if output == "rbf" and classes != 10:
-        raise ValueError(
-            "The RBF output has parameter vectors for the 10 digits only; use output='softmax' "
-            f"for another number of classes. Received: classes={classes}"
-        )
+    check_channels_last("LeNet-5")
+    variant = check_choice("variant", variant, ("paper", "modern"))
+    input_shape = check_input_shape("LeNet-5", input_shape, MIN_INPUT_SIZE)
+    if output is None:
+        output = "rbf" if variant == "paper" else "softmax"
+    output = check_choice(
+        "output", output, ("rbf", "softmax") if variant == "paper" else ("softmax",)
+    )
+    if output == "rbf":
+        _check_rbf_output(classes, classifier_activation)
+    else:
+        classes, classifier_activation = check_classifier(classes, classifier_activation)
+    check_name(name)
 
     paper = variant == "paper"
     activation = lecun_tanh if paper else "relu"
-    inputs = keras.Input(shape=tuple(input_shape), name="input")
+    inputs = keras.Input(shape=input_shape, name="input")
     # Section II.A: pixels in [0, 1] are mapped so that the background is -0.1 and the ink 1.175,
     # which makes the input's mean roughly 0 and its variance roughly 1.
     x = layers.Rescaling(1.275, offset=-0.1, name="normalize")(inputs)
@@ -135,6 +147,21 @@ def lenet5(
     return keras.Model(inputs, outputs, name=name or f"lenet5_{variant}")
 
 
+def _check_rbf_output(classes, classifier_activation):
+    """The RBF output is the paper's: one fixed bitmap per digit, and no activation."""
+    if not (is_integer(classes) and classes == 10):
+        raise ValueError(
+            "The RBF output has parameter vectors for the 10 digits only; use output='softmax' "
+            f"for another number of classes. Received: classes={classes!r}"
+        )
+    if not (isinstance(classifier_activation, str) and classifier_activation == "softmax"):
+        raise ValueError(
+            "The RBF output has no activation: its outputs are penalties, the smallest wins. "
+            "Leave `classifier_activation` at its default, or use output='softmax' for a dense "
+            f"output with an activation. Received: classifier_activation={classifier_activation!r}"
+        )
+
+
 def copied_lenet(input_shape=(32, 32, 1), classes=10):
     """A widely copied Keras "LeNet-5" that is really another network (do not use it as LeNet-5).
 
@@ -142,9 +169,10 @@ def copied_lenet(input_shape=(32, 32, 1), classes=10):
     convolutions keep the full resolution, so the dense layer sees 8x8x50 = 3,200 inputs and the
     model has 1,631,080 parameters at 32x32, 27 times LeNet-5's 60,000.
     """
-    check_input_shape("The copied LeNet", input_shape, 4)
-    check_classes(classes)
-    inputs = keras.Input(shape=tuple(input_shape), name="input")
+    check_channels_last("The copied LeNet")
+    input_shape = check_input_shape("The copied LeNet", input_shape, 4)
+    classes, _ = check_classifier(classes, "softmax")
+    inputs = keras.Input(shape=input_shape, name="input")
     x = layers.Conv2D(20, 5, padding="same", activation="relu", name="conv1")(inputs)
     x = layers.MaxPooling2D(2, name="pool1")(x)
     x = layers.Conv2D(50, 5, padding="same", activation="relu", name="conv2")(x)

@@ -18,12 +18,19 @@ for a projection shortcut, `conv2_block1_add`, `conv2_block1_out`, `avg_pool`, `
 `copied_resnet` reproduces two mistakes of widely copied Keras code; it is wrong on purpose.
 """
 
-import numbers
 from functools import partial
 
 from ._keras import keras, layers
 from .layers import SubsampleZeroPad
-from .validation import check_choice, check_classes, check_input_shape
+from .validation import (
+    check_channels_last,
+    check_choice,
+    check_classifier,
+    check_flag,
+    check_input_shape,
+    check_name,
+    is_integer,
+)
 
 # Table 1: the block each depth uses and how many blocks each stage stacks.
 TABLE_1 = {
@@ -44,6 +51,7 @@ CIFAR_STEM_FILTERS = 16
 # Two stride-2 steps: at 8x8 the last stage still works on 2x2 maps, so its 3x3 kernels see real
 # neighbours instead of one pixel in a ring of padding.
 CIFAR_MIN_INPUT_SIZE = 8
+CIFAR_MAX_DEPTH = 1202  # section 4.2's deepest network (n = 200), the paper's own "overly deep" one
 
 SHORTCUTS = ("A", "B")  # A: identity, zero-padded; B: projection where the shape changes
 STRIDE_ON = ("1x1", "3x3")
@@ -86,6 +94,7 @@ def shortcut(x, channels, strides, option, conv_bias, name, mistake=None):
     """The block's shortcut: the identity when the shape is unchanged; otherwise option A
     (`{name}_0_shortcut`, subsample + zero channels, no parameters) or option B (a projection,
     1x1 conv `{name}_0_conv` + BN `{name}_0_bn`, no ReLU: it is added as it is)."""
+    option = check_choice("option", option, SHORTCUTS)  # anything but "A" would be B, silently
     if strides == 1 and x.shape[-1] == channels:
         return x
     if option == "A":
@@ -125,6 +134,7 @@ def bottleneck_block(
     """Figure 5 right (ResNet-50/101/152): 1x1 `filters` reduces, 3x3 `filters`, 1x1
     `4 * filters` restores, each followed by BN. `stride_on` says which of the first two convs
     carries the stage's downsampling stride."""
+    stride_on = check_choice("stride_on", stride_on, STRIDE_ON)
     identity = shortcut(x, 4 * filters, strides, "B", conv_bias, name, mistake)
     y = conv_bn(x, filters, 1, strides if stride_on == "1x1" else 1, conv_bias, f"{name}_1")
     y = layers.Activation("relu", name=f"{name}_1_relu")(y)
@@ -142,8 +152,8 @@ def resnet(depth, stride_on="1x1", conv_bias=False, input_shape=(224, 224, 3), c
         depth: 18, 34 (basic blocks), 50, 101 or 152 (bottleneck blocks).
         stride_on: where a bottleneck stage puts its stride 2: `"1x1"` on the first 1x1
             convolution (the paper, Caffe, keras.applications) or `"3x3"` (torchvision's "v1.5",
-            ~0.5% better top-1 and ~6% more multiply-adds). Basic blocks have a 3x3 first either
-            way. Changes no parameter count.
+            ~0.5% better top-1 and ~6% more multiply-adds). Changes no parameter count. Basic
+            blocks (depth 18, 34) have a 3x3 first either way: for them `"3x3"` is an error.
         conv_bias: add a bias to every convolution. The paper has none (each is followed by BN,
             whose shift makes a bias redundant); keras.applications' ResNet50 keeps them.
         input_shape: (height, width, channels), at least 32x32.
@@ -154,23 +164,35 @@ def resnet(depth, stride_on="1x1", conv_bias=False, input_shape=(224, 224, 3), c
     Returns:
         A `keras.Model`.
     """
-    _check_imagenet(depth, stride_on, input_shape, classes)
-    return _imagenet(depth, stride_on, conv_bias, input_shape, classes, classifier_activation,
-                     name or f"resnet{depth}", mistake=None)  # fmt: skip
+    args = _check_imagenet(
+        depth, stride_on, conv_bias, input_shape, classes, classifier_activation, name
+    )
+    return _imagenet(*args, name or f"resnet{args[0]}", mistake=None)
 
 
-def _check_imagenet(depth, stride_on, input_shape, classes):
-    check_choice("depth", depth, tuple(TABLE_1))
-    check_choice("stride_on", stride_on, STRIDE_ON)
-    check_input_shape(f"ResNet-{depth}", input_shape, MIN_INPUT_SIZE)
-    check_classes(classes)
+def _check_imagenet(depth, stride_on, conv_bias, input_shape, classes, classifier_activation, name):
+    """The checked arguments of `resnet`, in `_imagenet`'s order (less the name)."""
+    check_channels_last("ResNet")
+    depth = check_choice("depth", depth, tuple(TABLE_1))
+    stride_on = check_choice("stride_on", stride_on, STRIDE_ON)
+    if TABLE_1[depth][0] == "basic" and stride_on != "1x1":
+        raise ValueError(
+            f"`stride_on` chooses between a bottleneck block's 1x1 and 3x3 convolutions "
+            f"(ResNet-50, 101, 152); ResNet-{depth}'s basic blocks start with a 3x3 either way, "
+            f"so leave it at its default. Received: depth={depth}, stride_on={stride_on!r}"
+        )
+    conv_bias = check_flag("conv_bias", conv_bias)
+    input_shape = check_input_shape(f"ResNet-{depth}", input_shape, MIN_INPUT_SIZE)
+    classes, classifier_activation = check_classifier(classes, classifier_activation)
+    check_name(name)
+    return depth, stride_on, conv_bias, input_shape, classes, classifier_activation
 
 
 def _imagenet(
     depth, stride_on, conv_bias, input_shape, classes, classifier_activation, name, mistake
 ):
     kind, blocks_per_stage = TABLE_1[depth]
-    inputs = keras.Input(shape=tuple(input_shape), name="input")
+    inputs = keras.Input(shape=input_shape, name="input")
     # Stem: 7x7/2 conv padded by 3 on every side, as in the authors' released Caffe models.
     # 224x224x3 -> 112x112x64
     x = layers.ZeroPadding2D(3, name="conv1_pad")(inputs)
@@ -204,13 +226,14 @@ resnet152 = partial(resnet, 152)
 
 
 def check_cifar_depth(depth):
-    """`depth` must be 6n + 2 with n >= 1: a stem, three stages of n two-layer blocks, the FC."""
-    integer = isinstance(depth, numbers.Integral) and not isinstance(depth, bool)
-    if not integer or depth < 8 or (depth - 2) % 6:
+    """`depth` as a Python int, if it is 6n + 2 with n from 1 to 200: a stem, three stages of n
+    two-layer blocks, the FC; at most the paper's ResNet-1202."""
+    if not is_integer(depth) or not 8 <= depth <= CIFAR_MAX_DEPTH or (depth - 2) % 6:
         raise ValueError(
-            "`depth` must be 6n + 2 for an integer n >= 1 (8, 14, 20, 32, 44, 56, 110, ...). "
-            f"Received: depth={depth!r}"
+            "`depth` must be 6n + 2 for an integer n from 1 to 200 (8, 14, 20, 32, 44, 56, 110, "
+            f"..., 1202). Received: depth={depth!r}"
         )
+    return int(depth)
 
 
 def resnet_cifar(depth, shortcut="A", plain=False, input_shape=(32, 32, 3), classes=10,
@@ -226,8 +249,9 @@ def resnet_cifar(depth, shortcut="A", plain=False, input_shape=(32, 32, 3), clas
         depth: 6n + 2: 20, 32, 44, 56, 110 in the paper's Table 6 (any n >= 1 builds).
         shortcut: `"A"` (the paper's choice here: where a stage widens, the identity subsampled
             and padded with zero channels, no parameters) or `"B"` (a 1x1 projection + BN there).
-        plain: no shortcuts at all: the paper's plain networks (Figure 6 left). With option A
-            their parameter count equals the residual twin's.
+        plain: no shortcuts at all: the paper's plain networks (Figure 6 left). Their parameter
+            count equals the option A residual twin's. With `plain=True`, leave `shortcut` at its
+            default: `"B"` would be ignored, so it is an error.
         input_shape: (height, width, channels), at least 8x8.
         classes: number of output units.
         classifier_activation: activation of `predictions` (`None` gives logits).
@@ -236,12 +260,20 @@ def resnet_cifar(depth, shortcut="A", plain=False, input_shape=(32, 32, 3), clas
     Returns:
         A `keras.Model`.
     """
-    check_cifar_depth(depth)
-    check_choice("shortcut", shortcut, SHORTCUTS)
-    check_input_shape(f"The CIFAR ResNet-{depth}", input_shape, CIFAR_MIN_INPUT_SIZE)
-    check_classes(classes)
+    check_channels_last("The CIFAR ResNet")
+    depth = check_cifar_depth(depth)
+    shortcut = check_choice("shortcut", shortcut, SHORTCUTS)
+    plain = check_flag("plain", plain)
+    if plain and shortcut != "A":
+        raise ValueError(
+            "A plain network has no shortcuts, so `shortcut` cannot apply: leave it at its "
+            f"default with plain=True. Received: plain=True, shortcut={shortcut!r}"
+        )
+    input_shape = check_input_shape(f"The CIFAR ResNet-{depth}", input_shape, CIFAR_MIN_INPUT_SIZE)
+    classes, classifier_activation = check_classifier(classes, classifier_activation)
+    check_name(name)
     n = (depth - 2) // 6
-    inputs = keras.Input(shape=tuple(input_shape), name="input")
+    inputs = keras.Input(shape=input_shape, name="input")
     x = conv_bn(inputs, CIFAR_STEM_FILTERS, 3, 1, False, "conv1")  # 32x32x3 -> 32x32x16
     x = layers.Activation("relu", name="conv1_relu")(x)
     for stage, filters, _ in CIFAR_STAGES:  # -> 32x32x16 -> 16x16x32 -> 8x8x64
@@ -268,7 +300,8 @@ def copied_resnet(depth=50, mistake="no_relu_after_add", stride_on="1x1", conv_b
             projection shortcut's BN, so the shortcut can only add to the residual, never subtract.
         name: model name; defaults to `copied_resnet<depth>_<mistake>`.
     """
-    check_choice("mistake", mistake, MISTAKES)
-    _check_imagenet(depth, stride_on, input_shape, classes)
-    return _imagenet(depth, stride_on, conv_bias, input_shape, classes, classifier_activation,
-                     name or f"copied_resnet{depth}_{mistake}", mistake)  # fmt: skip
+    mistake = check_choice("mistake", mistake, MISTAKES)
+    args = _check_imagenet(
+        depth, stride_on, conv_bias, input_shape, classes, classifier_activation, name
+    )
+    return _imagenet(*args, name or f"copied_resnet{args[0]}_{mistake}", mistake)

@@ -15,13 +15,21 @@ Also here:
   before the classifier, a hard-coded 1000-way output); kept to be counted and criticized.
 """
 
-import numbers
 import re
 from functools import partial
 
 from ._keras import keras, layers
 from .layers import LocalResponseNormalization
-from .validation import check_choice, check_classes, check_input_shape
+from .validation import (
+    check_channels_last,
+    check_choice,
+    check_classifier,
+    check_flag,
+    check_input_shape,
+    check_name,
+    check_rate,
+    positive_int,
+)
 
 # Table 1, one column per configuration, one tuple per block of convolutions; every block ends
 # in a 2x2/2 max pool (the table's "maxpool" rows). Shapes are at the paper's 224x224x3 input.
@@ -73,6 +81,11 @@ TABLE_1 = {
 CLASSIFIER = ("FC-4096", "FC-4096", "FC-1000")
 DROPOUT = 0.5  # section 3.1: dropout regularisation on the first two fully connected layers
 MIN_INPUT_SIZE = 32  # five 2x2/2 pools: 32 px is the smallest input that leaves 1x1 at pool5
+# `vgg_cifar`'s widest settings: twice the paper's block-1 width (config E then has 80 million
+# convolution weights, already too many for a CPU run) and the paper's 4,096 units in fc6/fc7.
+# A larger value is far more likely a typo than a plan, and would exhaust memory while building.
+CIFAR_MAX_WIDTH = 128
+CIFAR_MAX_FC_UNITS = 4096
 
 
 def parse(entry):
@@ -98,6 +111,9 @@ def conv_stacks(x, config, width=64, batch_norm=False):
     """The five blocks of `config`: named convolutions (conv<block>_<n>), `norm<block>` for
     A-LRN's LRN, then pool<block>. `width` scales every layer's filters by width/64 (64 is the
     paper); with `batch_norm`, each convolution is conv (no bias) -> batch norm -> ReLU."""
+    config = check_choice("config", config, tuple(TABLE_1))
+    width = positive_int("width", width)
+    batch_norm = check_flag("batch_norm", batch_norm)
     for block_index, block in enumerate(TABLE_1[config], start=1):
         n_conv = 0
         for entry in block:
@@ -159,11 +175,13 @@ def vgg(
     Returns:
         A `keras.Model`.
     """
-    check_choice("config", config, tuple(TABLE_1))
-    check_input_shape(f"VGG ({config})", input_shape, MIN_INPUT_SIZE)
-    check_classes(classes)
+    check_channels_last("VGG")
+    config = check_choice("config", config, tuple(TABLE_1))
+    input_shape = check_input_shape(f"VGG ({config})", input_shape, MIN_INPUT_SIZE)
+    classes, classifier_activation = check_classifier(classes, classifier_activation)
+    check_name(name)
 
-    inputs = keras.Input(shape=tuple(input_shape), name="input")  # 224x224x3
+    inputs = keras.Input(shape=input_shape, name="input")  # 224x224x3
     x = conv_stacks(inputs, config)  # 7x7x512
     x = layers.Flatten(name="flatten")(x)  # 25,088
     for index, entry in enumerate(CLASSIFIER[:-1], start=6):  # fc6, fc7: 4096 each
@@ -214,10 +232,10 @@ def vgg_cifar(
 
     Args:
         config: the Table 1 column whose stacks to use ("A" shallowest ... "E" deepest).
-        width: filters in block 1, a positive integer (the paper's is 64).
+        width: filters in block 1, an integer from 1 to 128 (the paper's is 64).
         input_shape: (height, width, channels), at least 32x32.
         classes: units of fc8.
-        fc_units: units of fc6 and fc7.
+        fc_units: units of fc6 and fc7, from 1 to 4096 (the paper's).
         dropout: dropout rate after fc6 and fc7, in [0, 1).
         batch_norm: conv (no bias) -> batch norm -> ReLU when True, conv -> ReLU when False.
         classifier_activation: activation of fc8 (`None` gives logits).
@@ -226,18 +244,17 @@ def vgg_cifar(
     Returns:
         A `keras.Model`.
     """
-    check_choice("config", config, tuple(TABLE_1))
-    check_input_shape(f"The CIFAR VGG ({config})", input_shape, MIN_INPUT_SIZE)
-    check_classes(classes)
-    for argument, value in (("width", width), ("fc_units", fc_units)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(
-                f"`{argument}` must be an integer >= 1. Received: {argument}={value!r}"
-            )
-    if not 0 <= dropout < 1:
-        raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
+    check_channels_last("The CIFAR VGG")
+    config = check_choice("config", config, tuple(TABLE_1))
+    width = positive_int("width", width, maximum=CIFAR_MAX_WIDTH)
+    input_shape = check_input_shape(f"The CIFAR VGG ({config})", input_shape, MIN_INPUT_SIZE)
+    classes, classifier_activation = check_classifier(classes, classifier_activation)
+    fc_units = positive_int("fc_units", fc_units, maximum=CIFAR_MAX_FC_UNITS)
+    dropout = check_rate("dropout", dropout)
+    batch_norm = check_flag("batch_norm", batch_norm)
+    check_name(name)
 
-    inputs = keras.Input(shape=tuple(input_shape), name="input")  # 32x32x3
+    inputs = keras.Input(shape=input_shape, name="input")  # 32x32x3
     x = conv_stacks(inputs, config, width=width, batch_norm=batch_norm)  # 1x1x(8*width)
     x = layers.Flatten(name="flatten")(x)  # 8*width
     for index in (6, 7):
@@ -264,9 +281,10 @@ def copied_vgg16(input_shape=(224, 224, 3), n_classes=10):
         input_shape: (height, width, channels), at least 32x32.
         n_classes: ignored, as in the copied code: the output always has 1000 units.
     """
-    check_input_shape("The copied VGG-16", input_shape, MIN_INPUT_SIZE)
+    check_channels_last("The copied VGG-16")
+    input_shape = check_input_shape("The copied VGG-16", input_shape, MIN_INPUT_SIZE)
     del n_classes  # the mistake being demonstrated: the argument never reaches the model
-    inputs = keras.Input(shape=tuple(input_shape), name="input")
+    inputs = keras.Input(shape=input_shape, name="input")
     x = conv_stacks(inputs, "D")  # 7x7x512 at 224 px
     x = layers.GlobalAveragePooling2D(name="global_pool")(x)  # 512: the 7x7 positions averaged
     x = layers.Dense(4096, activation="relu", name="fc6")(x)

@@ -1,3 +1,5 @@
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -319,3 +321,62 @@ def test_bad_arguments_raise_value_error_with_what_was_received(builder, kwargs,
     with pytest.raises(ValueError, match="Received") as error:
         builder(**kwargs)
     assert message in str(error.value)
+
+
+# --- Arguments a learner would pass ----------------------------------------------------------
+
+
+def test_numpy_integers_build_the_same_networks():
+    labels = np.arange(10)
+    model = alexnet_cifar(
+        groups=np.int64(2), input_shape=np.array([32, 32, 3]), classes=labels.max() + 1
+    )
+    assert model.count_params() == alexnet_cifar(groups=2).count_params() == 1_784_170
+    assert type(model.get_layer("fc8").units) is int and model.get_layer("conv2").groups == 2
+    assert type(model.get_layer("conv2").groups) is int
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"dropout": "0.3"}, "`dropout` must be a number in [0, 1). Received: dropout='0.3'"),
+        ({"dropout": None}, "`dropout` must be a number in [0, 1). Received: dropout=None"),
+        ({"dropout": 1.5}, "`dropout` must be a number in [0, 1). Received: dropout=1.5"),
+        ({"groups": 2.0}, "`groups` must be one of 1, 2. Received: groups=2.0"),
+        ({"groups": True}, "`groups` must be one of 1, 2. Received: groups=True"),
+        ({"lrn": "yes"}, "`lrn` must be True or False. Received: lrn='yes'"),
+        ({"lrn": 0}, "`lrn` must be True or False. Received: lrn=0"),
+        (
+            {"activation": 3},
+            "`activation` must be an activation Keras knows: a name such as 'relu' or 'softmax', "
+            "a callable, or None (linear). Received: activation=3",
+        ),
+        ({"activation": "rleu"}, "Did you mean 'relu' or 'relu6'? Received: activation='rleu'"),
+        ({"classifier_activation": "softmx"}, "Received: classifier_activation='softmx'"),
+        ({"classes": 1}, "A softmax over one output unit is always 1.0"),
+        ({"classes": 10.0}, "`classes` must be an integer >= 1. Received: classes=10.0"),
+        ({"input_shape": (None, None, 3)}, "The CIFAR AlexNet needs a fixed input size"),
+        ({"input_shape": (3, 32, 32)}, "The channels go last: (height, width, channels)."),
+        ({"name": ""}, "Received: name=''"),
+    ],
+)
+def test_wrong_values_get_the_packages_error(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        alexnet_cifar(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "builder, kwargs, message",
+    [
+        (alexnet, {"groups": "2"}, "`groups` must be one of 1, 2. Received: groups='2'"),
+        (alexnet, {"lrn": None}, "`lrn` must be True or False. Received: lrn=None"),
+        (alexnet, {"classifier_activation": "sofmax"}, "Received: classifier_activation='sofmax'"),
+        (alexnet, {"name": "alex/net"}, "Received: name='alex/net'"),
+        (alexnet, {"input_shape": (1, 227, 227, 3)}, "without the batch dimension"),
+        (copied_alexnet, {"classes": 1}, "A softmax over one output unit is always 1.0"),
+        (copied_alexnet, {"input_shape": [227, 227, None]}, "The copied AlexNet needs a fixed"),
+    ],
+)
+def test_the_paper_builders_wrong_values(builder, kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        builder(**kwargs)

@@ -1,3 +1,5 @@
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ from cnn_lessons.googlenet import (
     COLUMNS,
     TABLE1,
     TABLE1_ROWS,
+    auxiliary_head,
     compile_training_model,
     copied_inception_module,
     googlenet,
@@ -354,3 +357,90 @@ def test_a_module_row_with_a_bad_width_is_refused(module, widths):
     assert "inception_3a" in str(error.value)
     received = ", ".join(f"{c}={w!r}" for c, w in zip(COLUMNS, widths))
     assert f"Received: ({received})" in str(error.value)
+
+
+# --- Arguments a learner would pass ----------------------------------------------------------
+
+
+def test_numpy_integers_and_bools_build_the_same_networks():
+    model = googlenet_cifar(
+        aux_heads=np.bool_(True), input_shape=np.array([32, 32, 3]), classes=np.int64(10)
+    )
+    assert model.count_params() == 160_900  # as googlenet_cifar(aux_heads=True)
+    assert len(model.outputs) == 2 and type(model.get_layer("aux1_linear").units) is int
+    inputs = keras.Input((28, 28, 192))
+    row = np.array(PAPER_ROWS["3a"][1:])  # NumPy integers, as read from an array
+    module = keras.Model(inputs, inception_module(inputs, *row, name="inception_3a"))
+    assert module.count_params() == module_formula(*PAPER_ROWS["3a"]) + sum(TABLE1["3a"])
+    assert type(module.get_layer("inception_3a_1x1").filters) is int
+
+
+@pytest.mark.parametrize(
+    "builder, kwargs, message",
+    [
+        (
+            googlenet,
+            {"aux_heads": "no"},
+            "`aux_heads` must be True or False. Received: aux_heads='no'",
+        ),
+        (googlenet, {"aux_heads": 1}, "`aux_heads` must be True or False. Received: aux_heads=1"),
+        (googlenet, {"lrn": "yes"}, "`lrn` must be True or False. Received: lrn='yes'"),
+        (
+            googlenet,
+            {"classifier_activation": "softmx"},
+            "Received: classifier_activation='softmx'",
+        ),
+        (googlenet, {"classes": 1}, "A softmax over one output unit is always 1.0"),
+        (googlenet, {"name": ""}, "Received: name=''"),
+        (
+            googlenet,
+            {"input_shape": (3, 224, 224)},
+            "GoogLeNet needs an input of at least 193x193 "
+            "pixels. The channels go last: (height, width, channels). Received: input_shape=(3, 224, 224)",
+        ),
+        (
+            googlenet_cifar,
+            {"aux_heads": None},
+            "`aux_heads` must be True or False. Received: aux_heads=None",
+        ),
+        (
+            googlenet_cifar,
+            {"classes": 10.0},
+            "`classes` must be an integer >= 1. Received: classes=10.0",
+        ),
+        (googlenet_cifar, {"classifier_activation": 0}, "Received: classifier_activation=0"),
+        (
+            googlenet_cifar,
+            {"input_shape": (None, None, 3)},
+            "The CIFAR GoogLeNet needs a fixed input size",
+        ),
+        (googlenet_cifar, {"input_shape": (8, 32, 32, 3)}, "without the batch dimension"),
+    ],
+)
+def test_wrong_values_get_the_packages_error(builder, kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        builder(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"filters": 0}, "`filters` must be an integer >= 1. Received: filters=0"),
+        ({"units": 1024.0}, "`units` must be an integer >= 1. Received: units=1024.0"),
+        ({"classes": "10"}, "`classes` must be an integer >= 1. Received: classes='10'"),
+        ({"classifier_activation": "softmaxx"}, "Did you mean 'softmax'"),
+    ],
+)
+def test_an_auxiliary_head_with_a_bad_argument_is_refused(kwargs, message):
+    inputs = keras.Input((14, 14, 512))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        auxiliary_head(inputs, "aux1", **{"classes": 10, **kwargs})
+
+
+@pytest.mark.parametrize("weight", ["0.3", -0.3, None])
+def test_compile_training_model_refuses_a_bad_auxiliary_weight(weight):
+    message = (
+        f"`aux_loss_weight` must be a number in [0, inf). Received: aux_loss_weight={weight!r}"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        compile_training_model(googlenet_cifar(aux_heads=True), aux_loss_weight=weight)

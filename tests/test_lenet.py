@@ -1,3 +1,5 @@
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -142,3 +144,119 @@ def test_bad_arguments_raise_value_error_with_what_was_received(kwargs, message)
     with pytest.raises(ValueError, match="Received") as error:
         lenet5(**kwargs)
     assert message in str(error.value)
+
+
+# --- Arguments a learner would pass ----------------------------------------------------------
+
+
+def test_numpy_integers_build_the_same_networks():
+    labels = np.array([3, 9, 0])  # classes = labels.max() + 1 is a NumPy integer
+    modern = lenet5("modern", input_shape=np.array([32, 32, 1]), classes=labels.max() + 1)
+    assert modern.count_params() == 61_706
+    assert type(modern.get_layer("output").units) is int
+    assert lenet5("paper", classes=np.int64(10)).count_params() == 60_840
+    softmax = lenet5("paper", output="softmax", classes=np.int32(26))
+    assert softmax.get_layer("output").count_params() == (84 + 1) * 26
+    assert copied_lenet(input_shape=[32, 32, 1], classes=np.int64(10)).count_params() == (
+        references.COPIED_LENET_PARAMS
+    )
+
+
+RBF_HAS_NO_ACTIVATION = (
+    "The RBF output has no activation: its outputs are penalties, the smallest wins. Leave "
+    "`classifier_activation` at its default, or use output='softmax' for a dense output with an "
+    "activation. Received: classifier_activation="
+)
+
+
+@pytest.mark.parametrize("activation", ["softmx", None, "linear", "sigmoid"])
+def test_the_rbf_output_refuses_a_classifier_activation(activation):
+    with pytest.raises(ValueError, match=re.escape(f"{RBF_HAS_NO_ACTIVATION}{activation!r}")):
+        lenet5("paper", classifier_activation=activation)
+    with pytest.raises(ValueError, match=re.escape(f"{RBF_HAS_NO_ACTIVATION}{activation!r}")):
+        lenet5("paper", output="rbf", classifier_activation=activation)
+
+
+def test_a_dense_output_takes_the_classifier_activation():
+    logits = lenet5("paper", output="softmax", classifier_activation=None)
+    assert logits.get_layer("output").get_config()["activation"] == "linear"
+    assert (
+        lenet5("modern", classifier_activation="sigmoid")
+        .get_layer("output")
+        .get_config()["activation"]
+        == "sigmoid"
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            {"variant": "modern", "classifier_activation": "softmx"},
+            "Did you mean 'softmax' or 'log_softmax'? Received: classifier_activation='softmx'",
+        ),
+        (
+            {"variant": "Paper"},
+            "`variant` must be one of 'paper', 'modern'. Received: variant='Paper'",
+        ),
+        ({"output": ""}, "`output` must be one of 'rbf', 'softmax'. Received: output=''"),
+        ({"output": "RBF"}, "`output` must be one of 'rbf', 'softmax'. Received: output='RBF'"),
+        (
+            {"variant": "modern", "output": "rbf"},
+            "`output` must be one of 'softmax'. Received: output='rbf'",
+        ),
+        (
+            {"classes": 26},
+            "The RBF output has parameter vectors for the 10 digits only; use "
+            "output='softmax' for another number of classes. Received: classes=26",
+        ),
+        ({"classes": 10.0}, "for another number of classes. Received: classes=10.0"),
+        (
+            {"variant": "modern", "classes": 1},
+            "A softmax over one output unit is always 1.0: use classes=2 for two classes",
+        ),
+        (
+            {"variant": "modern", "classes": "10"},
+            "`classes` must be an integer >= 1. Received: classes='10'",
+        ),
+        (
+            {"input_shape": [32, 32, None]},
+            "LeNet-5 needs a fixed input size, (height, width, "
+            "channels) with no None: its layers are sized from it. Received: input_shape=[32, 32, None]",
+        ),
+        (
+            {"input_shape": (1, 32, 32)},
+            "LeNet-5 needs an input of at least 32x32 pixels. The "
+            "channels go last: (height, width, channels). Received: input_shape=(1, 32, 32)",
+        ),
+        (
+            {"input_shape": (1, 32, 32, 1)},
+            "three positive integers (one image's shape, without the "
+            "batch dimension). Received: input_shape=(1, 32, 32, 1)",
+        ),
+        (
+            {"name": ""},
+            "`name` must be None (the default name) or a non-empty string without '/'. "
+            "Received: name=''",
+        ),
+    ],
+)
+def test_wrong_values_get_the_packages_error(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        lenet5(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"classes": 1}, "A softmax over one output unit is always 1.0"),
+        (
+            {"classes": np.float64(10)},
+            "`classes` must be an integer >= 1. Received: classes=np.float64(10.0)",
+        ),
+        ({"input_shape": (3, 3, 1)}, "The copied LeNet needs an input of at least 4x4 pixels."),
+    ],
+)
+def test_the_copied_lenets_wrong_values(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        copied_lenet(**kwargs)

@@ -1,4 +1,5 @@
 import math
+import re
 
 import keras
 import numpy as np
@@ -7,7 +8,15 @@ import pytest
 from cnn_lessons import MODELS, plots, references
 from cnn_lessons.arithmetic import layer_table, totals
 from cnn_lessons.layers import SubsampleZeroPad
-from cnn_lessons.resnet import copied_resnet, resnet, resnet18, resnet50, resnet_cifar
+from cnn_lessons.resnet import (
+    basic_block,
+    bottleneck_block,
+    copied_resnet,
+    resnet,
+    resnet18,
+    resnet50,
+    resnet_cifar,
+)
 
 PAPER = references.RESNET
 # keras.applications' stage outputs, which ours must reproduce in name and shape.
@@ -370,3 +379,110 @@ def test_bad_arguments_raise_value_error_with_what_was_received(build, message):
     with pytest.raises(ValueError, match="Received") as error:
         build()
     assert message in str(error.value)
+
+
+# --- Arguments a learner would pass ----------------------------------------------------------
+
+
+def test_numpy_integers_and_bools_build_the_same_networks():
+    model = resnet_cifar(
+        np.int64(20),
+        plain=np.bool_(False),
+        input_shape=np.array([32, 32, 3]),
+        classes=np.int64(10),
+    )
+    assert trainable(model) == PAPER["cifar_trainable"][20] and model.name == "resnet20"
+    assert type(model.get_layer("predictions").units) is int
+    small = resnet(np.int64(18), input_shape=(32, 32, 3), classes=np.int64(1000))
+    assert trainable(small) == PAPER["trainable"][18] and small.name == "resnet18"
+
+
+BASIC_BLOCKS_HAVE_NO_STRIDE_CHOICE = (
+    "`stride_on` chooses between a bottleneck block's 1x1 and 3x3 convolutions (ResNet-50, 101, "
+    "152); ResNet-{depth}'s basic blocks start with a 3x3 either way, so leave it at its default. "
+    "Received: depth={depth}, stride_on='3x3'"
+)
+
+
+@pytest.mark.parametrize("build", [resnet, copied_resnet])
+@pytest.mark.parametrize("depth", [18, 34])
+def test_stride_on_cannot_apply_to_basic_blocks(build, depth):
+    message = BASIC_BLOCKS_HAVE_NO_STRIDE_CHOICE.format(depth=depth)
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        build(depth, stride_on="3x3")
+
+
+def test_a_plain_network_refuses_a_shortcut_option():
+    message = (
+        "A plain network has no shortcuts, so `shortcut` cannot apply: leave it at its default "
+        "with plain=True. Received: plain=True, shortcut='B'"
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        resnet_cifar(20, shortcut="B", plain=True)
+
+
+DEPTH_RULE = (
+    "`depth` must be 6n + 2 for an integer n from 1 to 200 (8, 14, 20, 32, 44, 56, 110, ..., "
+    "1202). Received: depth="
+)
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: resnet_cifar(20.0), DEPTH_RULE + "20.0"),
+        (lambda: resnet_cifar("20"), DEPTH_RULE + "'20'"),
+        (lambda: resnet_cifar(1208), DEPTH_RULE + "1208"),
+        (
+            lambda: resnet_cifar(20, plain="no"),
+            "`plain` must be True or False. Received: plain='no'",
+        ),
+        (
+            lambda: resnet_cifar(20, shortcut="a"),
+            "`shortcut` must be one of 'A', 'B'. Received: shortcut='a'",
+        ),
+        (lambda: resnet_cifar(20, classes=1), "A softmax over one output unit is always 1.0"),
+        (lambda: resnet_cifar(20, classifier_activation="softmx"), "Did you mean 'softmax'"),
+        (lambda: resnet_cifar(20, name=""), "Received: name=''"),
+        (
+            lambda: resnet_cifar(20, input_shape=(3, 32, 32)),
+            "The CIFAR ResNet-20 needs an input of "
+            "at least 8x8 pixels. The channels go last: (height, width, channels). Received: "
+            "input_shape=(3, 32, 32)",
+        ),
+        (
+            lambda: resnet_cifar(20, input_shape=(None, None, 3)),
+            "The CIFAR ResNet-20 needs a fixed input size",
+        ),
+        (lambda: resnet(50.0), "`depth` must be one of 18, 34, 50, 101, 152. Received: depth=50.0"),
+        (lambda: resnet(True), "`depth` must be one of 18, 34, 50, 101, 152. Received: depth=True"),
+        (
+            lambda: resnet(50, conv_bias="yes"),
+            "`conv_bias` must be True or False. Received: conv_bias='yes'",
+        ),
+        (lambda: resnet(50, classifier_activation=5), "Received: classifier_activation=5"),
+        (lambda: resnet(50, name="res/net"), "Received: name='res/net'"),
+        (lambda: resnet(50, input_shape=(1, 224, 224, 3)), "without the batch dimension"),
+        (lambda: copied_resnet(50, mistake=None), "Received: mistake=None"),
+        (
+            lambda: copied_resnet(50, conv_bias=1),
+            "`conv_bias` must be True or False. Received: conv_bias=1",
+        ),
+    ],
+)
+def test_wrong_values_get_the_packages_error(build, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        build()
+
+
+def test_the_blocks_refuse_an_option_they_would_ignore():
+    x = keras.Input((32, 32, 16))
+    with pytest.raises(
+        ValueError, match=re.escape("`option` must be one of 'A', 'B'. Received: option='C'")
+    ):
+        basic_block(x, 32, strides=2, option="C", name="conv3_block1")
+    with pytest.raises(
+        ValueError,
+        match=re.escape("`stride_on` must be one of '1x1', '3x3'. Received: stride_on='1X1'"),
+    ):
+        bottleneck_block(x, 16, strides=2, stride_on="1X1", name="conv3_block1")

@@ -1,4 +1,5 @@
 import gc
+import re
 from functools import partial
 
 import keras
@@ -9,6 +10,7 @@ from cnn_lessons import MODELS, references
 from cnn_lessons.arithmetic import layer_table, totals
 from cnn_lessons.vgg import (
     TABLE_1,
+    conv_stacks,
     copied_vgg16,
     depth,
     parse,
@@ -322,3 +324,81 @@ def test_cifar_variant_saves_and_loads_with_lrn_and_batch_norm(tmp_path):
     np.testing.assert_array_equal(np.asarray(model(x)), np.asarray(loaded(x)))
     assert [layer.name for layer in loaded.layers][1:4] == ["conv1_1", "conv1_1_bn", "conv1_1_relu"]
     assert type(loaded.get_layer("norm1")).__name__ == "LocalResponseNormalization"
+
+
+# --- Arguments a learner would pass ----------------------------------------------------------
+
+
+def test_numpy_integers_build_the_same_networks():
+    model = vgg_cifar(
+        width=np.int64(16),
+        fc_units=np.int32(128),
+        classes=np.int64(10),
+        input_shape=np.array([32, 32, 3]),
+    )
+    assert model.count_params() == 613_498  # as vgg_cifar() above
+    assert type(model.get_layer("conv1_1").filters) is int
+    small = vgg("A", input_shape=(32, 32, 3), classes=np.int64(10))
+    assert type(small.get_layer("fc8").units) is int
+    # A's convolutions, then fc6 on pool5's 1x1x512, fc7 and fc8: no other change.
+    convs = sum(layer.count_params() for layer in small.layers if layer.name.startswith("conv"))
+    assert small.count_params() == convs + 513 * 4096 + 4097 * 4096 + 4097 * 10 == 28_144_010
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"width": "16"}, "`width` must be an integer from 1 to 128. Received: width='16'"),
+        ({"width": 16.0}, "`width` must be an integer from 1 to 128. Received: width=16.0"),
+        ({"width": 10**6}, "`width` must be an integer from 1 to 128. Received: width=1000000"),
+        (
+            {"fc_units": 5000},
+            "`fc_units` must be an integer from 1 to 4096. Received: fc_units=5000",
+        ),
+        ({"dropout": "0.3"}, "`dropout` must be a number in [0, 1). Received: dropout='0.3'"),
+        ({"dropout": None}, "`dropout` must be a number in [0, 1). Received: dropout=None"),
+        ({"batch_norm": "no"}, "`batch_norm` must be True or False. Received: batch_norm='no'"),
+        ({"config": "a"}, "Received: config='a'"),
+        ({"config": 11}, "Received: config=11"),
+        ({"classifier_activation": "softmx"}, "Did you mean 'softmax' or 'log_softmax'?"),
+        ({"classes": 1}, "A softmax over one output unit is always 1.0"),
+        ({"input_shape": (1, 32, 32, 3)}, "without the batch dimension"),
+        (
+            {"input_shape": (3, 32, 32)},
+            "The CIFAR VGG (A) needs an input of at least 32x32 "
+            "pixels. The channels go last: (height, width, channels). Received: input_shape=(3, 32, 32)",
+        ),
+        ({"name": ""}, "Received: name=''"),
+    ],
+)
+def test_cifar_wrong_values_get_the_packages_error(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        vgg_cifar(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"config": None}, "Received: config=None"),
+        ({"classes": np.float64(1000)}, "`classes` must be an integer >= 1"),
+        ({"classifier_activation": 1}, "Received: classifier_activation=1"),
+        ({"input_shape": (None, None, 3)}, "VGG (D) needs a fixed input size"),
+        ({"name": "vgg/16"}, "Received: name='vgg/16'"),
+    ],
+)
+def test_wrong_values_get_the_packages_error(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        vgg(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"config": "F"}, "Received: config='F'"),
+        ({"width": 0}, "`width` must be an integer >= 1. Received: width=0"),
+        ({"batch_norm": "yes"}, "`batch_norm` must be True or False. Received: batch_norm='yes'"),
+    ],
+)
+def test_the_stacks_refuse_a_bad_argument(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        conv_stacks(keras.Input((32, 32, 3)), **{"config": "A", **kwargs})
