@@ -18,4 +18,12 @@ if "ipykernel" in sys.modules:
     from . import _keras  # noqa: F401
 
 __version__ = "0.1.0"
-__all__ = ["MODELS"]
+__all__ = ["MODELS", "load_model"]
+
+
+def load_model(path):
+    """Load a model the course saved, in a fresh process (see `cnn_lessons.runs.load_model`):
+    `keras.models.load_model` alone cannot, since it does not know the course's own layers."""
+    from .runs import load_model as load
+
+    return load(path)

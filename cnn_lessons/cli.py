@@ -12,8 +12,8 @@ Every command has --help. Errors go to stderr in one line, and the exit code is 
 """
 
 import argparse
-import json
-import os
+import dataclasses
+import math
 import platform
 import sys
 import tempfile
@@ -99,6 +99,26 @@ def _shape(text):
     return dims
 
 
+def _learning_rate(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number such as 0.002, got {text!r}")
+    return value
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
 def _positive(text):
     try:
         value = int(text)
@@ -134,51 +154,54 @@ def _summary(args):
 def _train(args):
     builder = _model_builder(args.model)  # before the imports: a typo is answered at once
     output_dir = _writable_dir(args.output_dir)
-    from . import data, training
+    from . import course, data, runs, training
     from ._keras import keras
+    from .recipes import Recipe
 
+    chapter, plan = course.plan_for_model(args.model)
+    dataset_name = args.dataset or (plan.dataset if plan else None)
+    if dataset_name is None:
+        raise CommandError(
+            f"no chapter trains {args.model}, so it has no dataset or recipe of its own: give "
+            f"--dataset (mnist or cifar10); the default recipe is then used"
+        )
     mode = training.configure(precision=args.precision)  # on a GPU: more epochs, bigger batches
-    args.epochs = args.epochs or mode.pick(quick=None, cpu=3, gpu=15)
-    args.batch_size = args.batch_size or mode.pick(quick=None, cpu=128, gpu=256)
-    dataset = data.load(args.dataset, args.n_train, args.n_test, args.seed,
-                        pad_to=32 if args.dataset == "mnist" else None)  # fmt: skip
+    mode_name = "gpu" if mode.name == "gpu" else "cpu"
+    chapters_own = plan is not None and dataset_name == plan.dataset
+    base = plan.recipe(mode_name) if chapters_own else Recipe()
+    source = f"chapter {chapter}'s {mode_name} recipe" if chapters_own else "the default recipe"
+    recipe = base.replace(
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate
+    )
+    default_train, default_test = plan.sizes(mode_name) if chapters_own else (None, None)
+    dataset = data.load(
+        dataset_name, args.n_train or default_train, args.n_test or default_test, args.seed,
+        pad_to=32 if dataset_name == "mnist" else None,
+    )  # fmt: skip
     training.set_seed(args.seed)
     model = builder(input_shape=dataset.x_train.shape[1:], classes=len(dataset.class_names))
-    if len(model.outputs) != 1:
-        raise CommandError(
-            f"{args.model} has {len(model.outputs)} outputs; `train` takes "
-            "single-output models (e.g. googlenet_cifar rather than googlenet_cifar_aux)"
-        )
-    decay = args.epochs * training.steps_per_epoch(len(dataset.x_train), args.batch_size)
-    training.compile_classifier(model, args.learning_rate, decay)
     print(
-        f"training {args.model} on {len(dataset.x_train):,} {args.dataset} images for "
-        f"{args.epochs} epoch{'s' * (args.epochs != 1)} (batch {args.batch_size}, seed {args.seed}) in {mode}"
+        f"training {args.model} on {len(dataset.x_train):,} {dataset_name} images in {mode}, "
+        f"seed {args.seed}, with {source}: {recipe.describe()}",
+        flush=True,
     )
-    run = training.fit(model, dataset.x_train, dataset.y_train, args.epochs, args.batch_size)
+    run = training.train(model, dataset, recipe, seed=args.seed)
     accuracy, _ = training.evaluate(model, dataset.x_test, dataset.y_test)
-    stem = f"{args.model}_{args.dataset}"
     record = {
-        "model": args.model, "dataset": args.dataset, "n_train": len(dataset.x_train),
-        "n_test": len(dataset.x_test), "epochs": args.epochs, "batch_size": args.batch_size,
-        "seed": args.seed, "learning_rate": args.learning_rate, "test_accuracy": round(accuracy, 4),
+        "model": args.model, "dataset": dataset_name, "chapter": chapter,
+        "n_train": len(dataset.x_train), "n_test": len(dataset.x_test), "seed": args.seed,
+        "recipe": dataclasses.asdict(recipe), "test_accuracy": round(accuracy, 4),
         "train_seconds": round(run.seconds, 2), "images_per_second": round(run.images_per_second, 1),
         "history": run.history, "backend": keras.backend.backend(), "keras": keras.__version__,
-        "device": mode.device, "precision": mode.precision, "model_file": f"{stem}.keras",
+        "device": mode.device, "precision": mode.precision,
     }  # fmt: skip
-    # Write under temporary names and rename, so a failure never leaves a half-written file
-    # in place of an earlier run's.
-    model_tmp = output_dir / f".{stem}.tmp.keras"
-    model.save(model_tmp)
-    os.replace(model_tmp, output_dir / f"{stem}.keras")
-    record_tmp = output_dir / f".{stem}.json.tmp"
-    record_tmp.write_text(json.dumps(record, indent=1) + "\n")
-    os.replace(record_tmp, output_dir / f"{stem}.json")
+    model_path, record_path = runs.save(model, record, output_dir, f"{args.model}_{dataset_name}")
     print(
         f"test accuracy {accuracy:.2%} on {len(dataset.x_test):,} images; "
         f"training took {run.seconds:.1f} s"
     )
-    print(f"saved {output_dir / (stem + '.keras')} and {output_dir / (stem + '.json')}")
+    print(f"saved {model_path} and {record_path}")
+    print(f"load it with: {runs.LOAD_HINT.format(path=str(model_path))}")
     return 0
 
 
@@ -294,17 +317,24 @@ def parser():
     summary.add_argument("--classes", type=_positive, help="number of output classes")
     summary.set_defaults(run=_summary)
 
-    train = commands.add_parser("train", help="train a model on MNIST or CIFAR-10")
+    train = commands.add_parser(
+        "train", help="train a model with its chapter's recipe (course.CHAPTERS)",
+        description="Train a registered model on MNIST or CIFAR-10 with the recipe and image "
+        "counts of the chapter that trains it (its cpu or gpu mode), save it and a JSON record. "
+        "Each option below overrides the chapter's value.",
+    )  # fmt: skip
     train.add_argument("model", help="a registered model (see `cnn-lessons list`)")
-    train.add_argument("--dataset", choices=DATASETS, required=True)
-    train.add_argument("--n-train", type=_positive, help="training images (default: all)")
-    train.add_argument("--n-test", type=_positive, help="test images (default: all)")
-    train.add_argument("--epochs", type=_positive, help="default: 3, or 15 on a GPU")
-    train.add_argument("--batch-size", type=_positive, help="default: 128, or 256 on a GPU")
+    train.add_argument("--dataset", choices=DATASETS, help="default: the chapter's")
+    train.add_argument("--n-train", type=_positive, help="training images (default: the chapter's)")
+    train.add_argument("--n-test", type=_positive, help="test images (default: the chapter's)")
+    train.add_argument("--epochs", type=_positive, help="default: the chapter's recipe")
+    train.add_argument("--batch-size", type=_positive, help="default: the chapter's recipe")
     train.add_argument("--precision", help="float32, mixed_float16 or mixed_bfloat16 "
                        "(default: float32, or mixed precision on a GPU)")  # fmt: skip
-    train.add_argument("--learning-rate", type=float, default=2e-3, help="Adam, cosine decay to 0")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--learning-rate", type=_learning_rate, help="peak learning rate (default: the chapter's)"
+    )
+    train.add_argument("--seed", type=_seed, default=0)
     train.add_argument("--output-dir", default="runs", help="where the model and record go")
     train.set_defaults(run=_train)
 
@@ -344,8 +374,17 @@ def parser():
     return top
 
 
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds like Ctrl-C, so temporary files are removed
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
+    import signal
+    import threading
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
     try:
         return args.run(args)
     except (CommandError, ValueError, OSError, RuntimeError, TypeError) as error:
@@ -355,6 +394,13 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("cnn-lessons: interrupted", file=sys.stderr)
         return 130
+    except SystemExit as stop:
+        if isinstance(stop.code, int) and stop.code > 128:
+            print(f"cnn-lessons: stopped by signal {stop.code - 128}", file=sys.stderr)
+        raise
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -12,11 +12,13 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+
+from .files import replacing, temporary_file
+from .recipes import Recipe
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -25,6 +27,124 @@ TABLE_START, TABLE_END = "<!-- chapters:start -->", "<!-- chapters:end -->"
 BRANCH = "main"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
+
+
+MODES = ("quick", "cpu", "gpu")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a chapter trains: the one place its recipe and its accuracy floors are written.
+
+    Attributes:
+        dataset: "mnist" or "cifar10".
+        models: the registered models the chapter trains (`cnn_lessons.MODELS`); the first is
+            the chapter's main model, the one `cnn-lessons train` and the benchmarks use.
+        recipes: a `recipes.Recipe` per run mode ("quick", "cpu", "gpu", see
+            `training.configure`).
+        images: (training, test) images per mode; None means all the dataset holds.
+        floors: per mode, the least each accuracy the notebook reports must reach (the tests
+            assert the quick ones on a papermill run, and the cpu ones on the committed run).
+    """
+
+    dataset: str
+    models: tuple
+    recipes: dict
+    images: dict
+    floors: dict
+
+    def recipe(self, mode, **overrides):
+        """The recipe for `mode` (a `training.Mode` or its name), with `overrides` such as a
+        notebook's `epochs=EPOCHS` (None keeps the recipe's own)."""
+        return self.recipes[_mode_name(mode)].replace(**overrides)
+
+    def sizes(self, mode, n_train=None, n_test=None):
+        """(training, test) images for `mode`; None means all the dataset holds (read from the
+        archive `data.load` finds). Explicit `n_train` / `n_test` win."""
+        default_train, default_test = self.images[_mode_name(mode)]
+        n_train, n_test = n_train or default_train, n_test or default_test
+        if n_train is None or n_test is None:
+            from . import data
+
+            all_train, all_test = data.available(self.dataset)
+            n_train, n_test = n_train or all_train, n_test or all_test
+        return n_train, n_test
+
+
+def _mode_name(mode):
+    name = getattr(mode, "name", mode)
+    if name not in MODES:
+        raise ValueError(f"A run mode is one of {', '.join(MODES)}. Received: {mode!r}")
+    return name
+
+
+# Each chapter's plan. Recipes were chosen on the validation share (see each notebook's training
+# section); the test set is touched once, at the end of a run.
+_LENET = Recipe(optimizer="adam", learning_rate=2e-3, batch_size=128)
+_ALEXNET = Recipe(optimizer="adam", learning_rate=1e-3, batch_size=128)
+_VGG = Recipe(optimizer="adam", learning_rate=2e-3, batch_size=64, flip=True)
+_GOOGLENET = Recipe(optimizer="adam", learning_rate=4e-3, batch_size=64, output_weights=(1.0, 0.3))
+# The paper's CIFAR recipe (section 4.2): SGD with momentum 0.9, weight decay 1e-4, peak 0.1 for
+# batches of 128 (scaled here to 64), flips and 4-pixel shifts; a warm-up and a cosine replace
+# the paper's steps in these short runs.
+_RESNET = Recipe(
+    optimizer="sgd", learning_rate=0.05, momentum=0.9, weight_decay=1e-4, warmup=1 / 3,
+    batch_size=64, flip=True, shift=4,
+)  # fmt: skip
+_CIFAR_IMAGES = {"quick": (2_000, 1_000), "cpu": (10_000, 5_000), "gpu": (None, None)}
+
+CHAPTERS = {
+    "01_lenet5": Plan(
+        dataset="mnist",
+        models=("lenet5_modern", "lenet5", "lenet5_softmax"),
+        recipes={"quick": _LENET.replace(epochs=2), "cpu": _LENET.replace(epochs=4),
+                 "gpu": _LENET.replace(epochs=15, batch_size=256)},
+        images={"quick": (10_000, 2_000), "cpu": (60_000, 10_000), "gpu": (60_000, 10_000)},
+        floors={"quick": {"modern_test_accuracy": 0.88, "paper_test_accuracy": 0.88},
+                "cpu": {"modern_test_accuracy": 0.98, "paper_test_accuracy": 0.975}},
+    ),
+    "02_alexnet": Plan(
+        dataset="cifar10",
+        models=("alexnet_cifar",),
+        recipes={"quick": _ALEXNET.replace(epochs=3), "cpu": _ALEXNET.replace(epochs=6),
+                 "gpu": _ALEXNET.replace(epochs=30)},
+        images=_CIFAR_IMAGES,
+        floors={"quick": {"cifar_test_accuracy": 0.16}, "cpu": {"cifar_test_accuracy": 0.50}},
+    ),
+    "03_vgg": Plan(
+        dataset="cifar10",
+        models=("vgg_cifar",),
+        recipes={"quick": _VGG.replace(epochs=3), "cpu": _VGG.replace(epochs=10),
+                 "gpu": _VGG.replace(epochs=30)},
+        images=_CIFAR_IMAGES,
+        floors={"quick": {"main_test_accuracy": 0.22}, "cpu": {"main_test_accuracy": 0.60}},
+    ),
+    "04_googlenet": Plan(
+        dataset="cifar10",
+        models=("googlenet_cifar_aux", "googlenet_cifar"),
+        recipes={"quick": _GOOGLENET.replace(epochs=2), "cpu": _GOOGLENET.replace(epochs=7),
+                 "gpu": _GOOGLENET.replace(epochs=20)},
+        images=_CIFAR_IMAGES,
+        floors={"quick": {"googlenet_test_accuracy": 0.14, "no_aux_test_accuracy": 0.14},
+                "cpu": {"googlenet_test_accuracy": 0.45, "no_aux_test_accuracy": 0.45}},
+    ),
+    "05_resnet": Plan(
+        dataset="cifar10",
+        models=("resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "plain20", "plain56"),
+        recipes={"quick": _RESNET.replace(epochs=1), "cpu": _RESNET.replace(epochs=3),
+                 "gpu": _RESNET.replace(epochs=30, batch_size=128, learning_rate=0.1)},
+        images=_CIFAR_IMAGES,
+        floors={"quick": {"resnet20_test_accuracy": 0.15}, "cpu": {"resnet20_test_accuracy": 0.45}},
+    ),
+}  # fmt: skip
+
+
+def plan_for_model(name):
+    """The chapter that trains registered model `name`, and its plan; (None, None) if none."""
+    for stem, plan in CHAPTERS.items():
+        if name in plan.models:
+            return stem, plan
+    return None, None
 
 
 def repository_url():
@@ -169,15 +289,9 @@ def clean(notebook):
 def write_notebook(notebook, path):
     """Write `notebook` as Jupyter does (one-space indent, sorted keys, final newline), through a
     temporary file in the same folder, so `path` is never half-written."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".writing")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    with replacing(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 @dataclass
@@ -210,9 +324,7 @@ def run_notebook(chapter, output, quick):
     failed copy is kept as `.<name>.failed.ipynb` (hidden, so it never counts as a chapter).
     """
     output = Path(output)
-    fd, running = tempfile.mkstemp(dir=output.parent, prefix=f".{output.stem}.", suffix=".ipynb")
-    os.close(fd)
-    running = Path(running)
+    running = temporary_file(output.parent, output.stem, ".ipynb")
     environment = {**os.environ, "CNN_LESSONS_QUICK": "1" if quick else "0"}
     started = time.perf_counter()
     try:

@@ -23,7 +23,6 @@ import math
 import os
 import pickle
 import tarfile
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import replacing, temporary_file
 from .validation import positive_int
 
 ENV_VAR = "CNN_LESSONS_DATA"
@@ -186,10 +186,10 @@ def _downloaded(url, sha256, folder, name):
     is the only function that touches the network."""
     timeout = download_timeout()
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}-download-", suffix=".part")
+    tmp = temporary_file(folder, f"{name}-download", ".part")
     try:
         digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out:
+        with open(tmp, "wb") as out:
             try:
                 with urllib.request.urlopen(url, timeout=timeout) as response:
                     while chunk := response.read(CHUNK_BYTES):
@@ -275,15 +275,8 @@ _UNPACK = {"mnist": _npz_arrays, "cifar10": _cifar_tar_arrays}
 def _save_atomically(arrays, path):
     """Write the archive under a temporary name first, so a failure never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
-        os.chmod(tmp, 0o644)  # mkstemp's files are private; a dataset is for all the folder's users
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path) as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(handle, **arrays)
 
 
 def fetch(name, data_dir=None):

@@ -8,9 +8,9 @@ Table 1 of the paper is held below as data, and `googlenet` walks it:
   each layer belongs to, so `arithmetic.compare_blocks(model, table1_row, ...)` sets our counts
   beside Table 1's params and ops columns (`references.GOOGLENET`).
 - `googlenet(aux_heads=True)` adds the two auxiliary classifiers of section 5 on 4a and 4d
-  (13,378,280 parameters) and returns a training model with three outputs; compile it with
-  `compile_training_model` (loss weights 1, 0.3, 0.3), fit it on `training_targets(model, y)`,
-  and predict with `inference_model(model)`, which shares its weights and drops the heads.
+  (13,378,280 parameters) and returns a training model with three outputs; train it with a
+  recipe whose `output_weights` are (1, 0.3, 0.3) (`training.train` does the rest), and predict
+  with `inference_model(model)`, which shares its weights and drops the heads.
 - `googlenet_cifar()` is a named adaptation for 32x32 CIFAR-10 images: a one-conv stem and five
   modules of the same table (3a, 3b, 4a, 4b, 4c) at a quarter of its widths, with an optional
   auxiliary head on 4a.
@@ -28,7 +28,6 @@ from .validation import (
     check_flag,
     check_input_shape,
     check_name,
-    check_number,
     is_integer,
     positive_int,
 )
@@ -179,8 +178,7 @@ def googlenet(
 
     Args:
         aux_heads: add the auxiliary classifiers on 4a (`aux1_*`) and 4d (`aux2_*`); the model
-            then has three outputs, [main, aux1, aux2]. See `compile_training_model`,
-            `training_targets` and `inference_model`.
+            then has three outputs, [main, aux1, aux2]. See `inference_model`.
         lrn: keep the two local response normalizations of the stem (Figure 3); they have no
             parameters.
         input_shape: (height, width, channels), at least 193x193 (224 in the paper).
@@ -258,7 +256,7 @@ def googlenet_cifar(
 
     Args:
         aux_heads: add the auxiliary classifier `aux1_*` on 4a; the model then has two outputs,
-            [main, aux1]. See `compile_training_model`, `training_targets`, `inference_model`.
+            [main, aux1]. See `inference_model`.
         input_shape: (height, width, channels), at least 17x17 (32 for CIFAR-10).
         classes: number of output units of every classifier.
         classifier_activation: activation of the classifiers (`None` gives logits).
@@ -290,35 +288,7 @@ def googlenet_cifar(
     )
 
 
-# Training with auxiliary heads ------------------------------------------------------------------
-
-
-def compile_training_model(
-    model, optimizer="adam", aux_loss_weight=AUX_LOSS_WEIGHT, metrics=("accuracy",)
-):
-    """Compile a model built with `aux_heads=True` as in section 5: one sparse categorical
-    cross-entropy per output, the main loss weighted 1 and each auxiliary loss 0.3, so that the
-    total loss is main + 0.3 * aux1 + 0.3 * aux2 (main + 0.3 * aux1 for `googlenet_cifar`).
-    Metrics are reported per output.
-
-    Fit it with the labels repeated for each output: `model.fit(x, training_targets(model, y))`.
-    Returns the model.
-    """
-    aux_loss_weight = check_number("aux_loss_weight", aux_loss_weight, 0)
-    n_outputs = len(model.outputs)
-    from_logits = model.get_layer("linear").activation is keras.activations.linear
-    model.compile(
-        optimizer,
-        loss=[keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)] * n_outputs,
-        loss_weights=[1.0] + [aux_loss_weight] * (n_outputs - 1),
-        metrics=[list(metrics)] * n_outputs,
-    )
-    return model
-
-
-def training_targets(model, y):
-    """The labels `y` once per output of `model`, as `fit` expects for a multi-output model."""
-    return tuple(y for _ in model.outputs)
+# The network without its heads ---------------------------------------------------------------
 
 
 def inference_model(training_model, name=None):

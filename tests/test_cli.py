@@ -9,6 +9,7 @@ import sys
 import keras
 import pytest
 
+import cnn_lessons
 from cnn_lessons import MODELS, data
 from cnn_lessons.cli import main, parser
 
@@ -48,7 +49,10 @@ def test_data_status_and_fetch_use_the_configured_folder(mnist_dir, capsys):
     assert main(["data", "status", "--dir", str(mnist_dir)]) == 0
     out = capsys.readouterr().out
     assert "mnist: " in out and "60,000 train, 10,000 test, complete" in out
-    assert "10,000 train, 5,000 test, subset" in out
+    # CIFAR-10 is the shared 10,000/5,000 subset, or the full set where `data fetch` ran
+    assert re.search(
+        r"cifar10: .*(10,000 train, 5,000 test, subset|50,000 train, 10,000 test, complete)", out
+    )
     assert main(["data", "fetch", "--dataset", "mnist", "--dir", str(mnist_dir)]) == 0
     assert str(mnist_dir / "mnist.npz") in capsys.readouterr().out
 
@@ -90,11 +94,14 @@ def test_train_saves_the_model_and_a_json_record(mnist_dir, tmp_path, capsys):
                  "--n-test", "500", "--epochs", "1", "--output-dir", str(tmp_path)]) == 0  # fmt: skip
     out = capsys.readouterr().out
     assert "epoch 1/1" in out and "test accuracy" in out and "training took" in out
+    assert "with chapter 01_lenet5's cpu recipe: Adam; peak learning rate 0.002" in out
     record = json.loads((tmp_path / "lenet5_modern_mnist.json").read_text())
-    assert record["n_train"] == 2000 and record["n_test"] == 500 and record["epochs"] == 1
+    assert record["n_train"] == 2000 and record["n_test"] == 500 and record["recipe"]["epochs"] == 1
+    assert record["chapter"] == "01_lenet5" and record["recipe"]["optimizer"] == "adam"
     assert record["device"] == "CPU" and record["precision"] == "float32"
-    assert record["test_accuracy"] >= 0.5  # measured here: 0.654
-    model = keras.models.load_model(tmp_path / record["model_file"])
+    assert record["test_accuracy"] >= 0.5  # measured here: 0.754
+    assert record["load_with"].startswith("import cnn_lessons; model = cnn_lessons.load_model(")
+    model = cnn_lessons.load_model(tmp_path / "lenet5_modern_mnist.json")
     assert model.count_params() == 61_706
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "lenet5_modern_mnist.json",

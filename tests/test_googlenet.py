@@ -12,14 +12,12 @@ from cnn_lessons.googlenet import (
     TABLE1,
     TABLE1_ROWS,
     auxiliary_head,
-    compile_training_model,
     copied_inception_module,
     googlenet,
     googlenet_cifar,
     inception_module,
     inference_model,
     table1_row,
-    training_targets,
 )
 
 # Table 1 typed again from the paper (PAPERS.md), independently of cnn_lessons.googlenet, with
@@ -271,21 +269,6 @@ def test_inference_model_shares_the_training_models_weights(training_model, imag
     np.testing.assert_array_equal(np.asarray(inference(image)), main_output)
 
 
-def test_compiled_training_loss_is_main_plus_point_three_times_each_head():
-    model = compile_training_model(googlenet_cifar(aux_heads=True))
-    rng = np.random.default_rng(2)
-    x, y = rng.uniform(size=(16, 32, 32, 3)).astype("float32"), rng.integers(0, 10, 16)
-    targets = training_targets(model, y)
-    results = model.evaluate(x, targets, batch_size=16, verbose=0, return_dict=True)
-    losses = [
-        float(np.mean(np.asarray(keras.losses.sparse_categorical_crossentropy(y, p))))
-        for p in model(x)
-    ]
-    assert results["loss"] == pytest.approx(losses[0] + 0.3 * losses[1], rel=1e-4)
-    logits = compile_training_model(googlenet_cifar(aux_heads=True, classifier_activation=None))
-    assert [loss.from_logits for loss in logits.loss] == [True, True]
-
-
 def test_paper_model_round_trips_through_saving(tmp_path, model, image):
     path = tmp_path / "googlenet.keras"
     model.save(path)
@@ -435,12 +418,3 @@ def test_an_auxiliary_head_with_a_bad_argument_is_refused(kwargs, message):
     inputs = keras.Input((14, 14, 512))
     with pytest.raises(ValueError, match=re.escape(message)):
         auxiliary_head(inputs, "aux1", **{"classes": 10, **kwargs})
-
-
-@pytest.mark.parametrize("weight", ["0.3", -0.3, None])
-def test_compile_training_model_refuses_a_bad_auxiliary_weight(weight):
-    message = (
-        f"`aux_loss_weight` must be a number in [0, inf). Received: aux_loss_weight={weight!r}"
-    )
-    with pytest.raises(ValueError, match=re.escape(message)):
-        compile_training_model(googlenet_cifar(aux_heads=True), aux_loss_weight=weight)
