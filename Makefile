@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install lab test clean
+.PHONY: install lab test test-min test-colab clean
 
 install: $(VENV)/.installed
 
@@ -26,5 +26,18 @@ test: install
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -m "not imagenet_size" \
 		tests/test_lenet.py tests/test_layers.py tests/test_arithmetic.py tests/test_training.py
 
+# `make test-min` and `make test-colab` test the versions pyproject.toml promises, not the lock's:
+# each builds its environment from scratch (.venv-min from requirements-min.txt, every declared
+# floor; .venv-colab from requirements-colab.txt, Colab's preinstalled stack) and runs the unit
+# tests and every notebook's papermill quick run in it. `pytest tests` collects no notebook, so
+# nbval does not run them a second time; the style test is left out (ruff is not a dependency).
+test-min test-colab: test-%:
+	rm -rf .venv-$*
+	$(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-$*.txt
+	.venv-$*/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	.venv-$*/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (cnn-lessons)" >/dev/null
+	.venv-$*/bin/python -m pytest tests --ignore=tests/test_style.py
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) .venv-min .venv-colab build *.egg-info

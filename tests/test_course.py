@@ -10,6 +10,8 @@ from pathlib import Path
 
 import tomllib
 import yaml
+from packaging.requirements import Requirement
+from packaging.version import Version
 
 from cnn_lessons import course
 
@@ -61,17 +63,50 @@ def test_a_drifted_badge_is_found_and_rewritten(tmp_path, monkeypatch):
     assert "".join(cell["source"]).count("colab-badge.svg") == 1
 
 
-def _lock():
+def _lock(filename="requirements-lock.txt"):
     pins = {}
-    for line in (ROOT / "requirements-lock.txt").read_text().splitlines():
-        if "==" in line and not line.startswith("#"):
+    for line in (ROOT / filename).read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            assert line.count("==") == 1, f"{filename}: pin one exact version: {line}"
             name, version = line.split("==")
-            pins[name.lower().replace("_", "-")] = version.strip()
+            pins[_name(name)] = version.strip()
     return pins
 
 
 def _name(requirement):
     return re.match(r"[A-Za-z0-9_.-]+", requirement).group(0).lower().replace("_", "-")
+
+
+def _direct_dependencies():
+    """pyproject's runtime and test requirements, keyed by the name the pinned files install
+    (tensorflow-cpu, the lock's CPU wheel, stands for tensorflow)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [
+        Requirement(r)
+        for r in (*project["dependencies"], *project["optional-dependencies"]["test"])
+    ]
+    return {"tensorflow-cpu" if r.name == "tensorflow" else _name(r.name): r for r in wanted}
+
+
+def test_the_min_environment_pins_every_declared_floor():
+    pins = _lock("requirements-min.txt")
+    for name, requirement in _direct_dependencies().items():
+        (floor,) = [s.version for s in requirement.specifier if s.operator == ">="]
+        assert name in pins, f"requirements-min.txt lacks {name} (its floor is {floor})"
+        assert Version(pins[name]) == Version(floor), (
+            f"{name}: requirements-min.txt pins {pins[name]}, pyproject.toml's floor is {floor}"
+        )
+
+
+def test_the_colab_environment_pins_every_direct_dependency_within_its_range():
+    pins = _lock("requirements-colab.txt")
+    for name, requirement in _direct_dependencies().items():
+        assert name in pins, f"requirements-colab.txt lacks {name}"
+        assert requirement.specifier.contains(pins[name]), (
+            f"{name}: requirements-colab.txt pins {pins[name]}, outside pyproject.toml's "
+            f"{requirement.specifier}"
+        )
 
 
 def test_binder_environment_parses_and_agrees_with_pyproject_and_the_lock():
