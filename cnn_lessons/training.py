@@ -505,14 +505,22 @@ def _arrays(data):
         )
     if not len(x):
         raise ValueError("There is nothing to train on. Received: 0 images")
+    if np.issubdtype(x.dtype, np.floating):
+        bad = int(x.size - np.count_nonzero(np.isfinite(x)))
+        if bad:
+            raise ValueError(
+                f"The images hold {bad:,} pixel values that are NaN or infinite; training on them "
+                f"gives a NaN loss. Received: images of shape {x.shape}"
+            )
     return x, y
 
 
-def _epoch_arrays(x, y, rng, recipe):
-    """One epoch's images and labels: shuffled (a copy), then flipped and shifted in place."""
+def _epoch_arrays(x, y, rng, recipe, out=None):
+    """One epoch's images and labels: shuffled (into `out`, when given, to reuse its memory),
+    then flipped and shifted in place."""
     order = rng.permutation(len(x))
-    images = flip_and_shift(x[order], rng, recipe.flip, recipe.shift, in_place=True)
-    return images, y[order]
+    images = np.take(x, order, axis=0, out=out)
+    return flip_and_shift(images, rng, recipe.flip, recipe.shift, in_place=True), y[order]
 
 
 def train(model, data, recipe, seed=0, validation=None, verbose=True, callbacks=()):
@@ -526,8 +534,8 @@ def train(model, data, recipe, seed=0, validation=None, verbose=True, callbacks=
     - The loss follows the model's output (probabilities, logits or RBF penalties), one per output
       with `recipe.output_weights` when there are several; an accuracy per output.
     - With augmentation, each epoch's images are shuffled, flipped and shifted
-      (`augment.flip_and_shift`) on a background thread while the previous epoch trains; without
-      it, the images are used as they are (no copy) and `fit` shuffles them. `seed` fixes the
+      (`augment.flip_and_shift`; on a background thread while the previous epoch trains, where a
+      GPU trains); without it, the images are used as they are (no copy) and `fit` shuffles them. `seed` fixes the
       order and the augmentation (it reseeds Keras, not the model's weights, which exist).
     - Progress shows within each epoch (`progress.Progress`); each epoch leaves one line.
     - A NaN loss stops the run with `TrainingError`; Ctrl-C stops it with KeyboardInterrupt
@@ -570,11 +578,22 @@ def train(model, data, recipe, seed=0, validation=None, verbose=True, callbacks=
 
 
 def _augmented_epochs(fit, x, y, targets, recipe, seed, callbacks):
-    """One `fit` call per epoch, each on a fresh shuffled and augmented copy of the images, the
-    next one made on a background thread while this one trains (two copies in memory at most)."""
+    """One `fit` call per epoch, each on a freshly shuffled and augmented copy of the images.
+
+    With a GPU, the next epoch's copy is made on a background thread while this one trains (the
+    CPU is otherwise idle, and a GPU epoch can take less time than the augmentation). On a CPU
+    the same cores would do that work anyway, so one buffer is reused, epoch after epoch: one
+    copy of the training images in memory, not two (Binder gives 2 GB)."""
     from concurrent.futures import ThreadPoolExecutor
 
     rng = np.random.default_rng(seed)
+    if accelerator() == "CPU":
+        buffer = np.empty_like(x)
+        for epoch in range(recipe.epochs):
+            x_epoch, y_epoch = _epoch_arrays(x, y, rng, recipe, out=buffer)
+            fit(x_epoch, targets(y_epoch), initial_epoch=epoch, epochs=epoch + 1, shuffle=False,
+                callbacks=callbacks)  # fmt: skip
+        return
     with ThreadPoolExecutor(1) as pool:
         upcoming = pool.submit(_epoch_arrays, x, y, rng, recipe)
         for epoch in range(recipe.epochs):

@@ -1,6 +1,7 @@
-"""The chapters as learners get them: committed with clean outputs, and runnable by papermill with
-explicit parameters to a stated accuracy. (`pytest` also runs every notebook under nbval, in quick
-mode, comparing each `# NBVAL_CHECK_OUTPUT` cell with its committed output.)"""
+"""The chapters as learners get them: committed with clean outputs from a default run, and
+runnable by papermill with parameters to a stated accuracy. (`pytest` also runs every notebook
+under nbval, in quick mode, comparing each cell tagged `nbval-check-output` with its committed
+output.)"""
 
 import json
 import re
@@ -8,37 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from cnn_lessons import course
+
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 
-# Per chapter: the papermill parameters, and the floor for each metric the notebook reports.
-RUNS = {
-    "01_lenet5": (
-        {"QUICK": True, "N_TRAIN": 6_000, "N_TEST": 2_000, "EPOCHS": 2},
-        {"modern_test_accuracy": 0.88, "paper_test_accuracy": 0.88},
-    ),
-    "02_alexnet": (
-        {"QUICK": True, "N_TRAIN": 2_000, "N_TEST": 1_000, "EPOCHS": 3},
-        {"cifar_test_accuracy": 0.20},
-    ),
-    # The shallow-versus-deep runs get 32 optimizer steps in this setting and stay near chance
-    # (10 %) by design, so only the main model has a floor (it reaches 31 % with these seeds).
-    "03_vgg": (
-        {"QUICK": True, "N_TRAIN": 2_000, "N_TEST": 1_000, "EPOCHS": 3},
-        {"main_test_accuracy": 0.25},
-    ),
-    # Two quick runs of the small GoogLeNet (with and without its auxiliary head), 2 epochs on
-    # 1,800 images: about 22 % each with these seeds; chance is 10 %.
-    "04_googlenet": (
-        {"QUICK": True, "N_TRAIN": 2_000, "N_TEST": 1_000, "EPOCHS": 2},
-        {"googlenet_test_accuracy": 0.18, "no_aux_test_accuracy": 0.18},
-    ),
-    # Two epochs of 1,800 images (58 iterations) reach 26.3 % with seed 0; chance is 10 %.
-    "05_resnet": (
-        {"QUICK": True, "N_TRAIN": 2_000, "N_TEST": 1_000, "EPOCHS": 2},
-        {"resnet20_test_accuracy": 0.2},
-    ),
-}
+# The floors live in the course table, beside each chapter's recipe: the quick ones are asserted
+# on a papermill run here, the cpu ones on the committed notebook (a full default run).
+CHAPTERS = course.CHAPTERS
 
 
 def _cells(path):
@@ -56,9 +34,9 @@ def metrics(path):
     return output["data"]["application/json"]
 
 
-def test_there_are_notebooks_and_each_has_a_papermill_run():
+def test_there_are_notebooks_and_each_has_a_plan_in_the_course_table():
     assert NOTEBOOKS, f"no notebooks in {NOTEBOOK_DIR}"
-    assert sorted(p.stem for p in NOTEBOOKS) == sorted(RUNS)
+    assert sorted(p.stem for p in NOTEBOOKS) == sorted(CHAPTERS)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -66,12 +44,9 @@ def test_committed_notebook_is_executed_in_order_with_clean_outputs(path):
     cells = _cells(path)
     code = [c for c in cells if c["cell_type"] == "code"]
     assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1))
-    assert all(c["outputs"] for c in code if "NBVAL_CHECK_OUTPUT" in "".join(c["source"]))
     outputs = [o for c in code for o in c["outputs"]]
     assert not [o for o in outputs if o["output_type"] == "error"]
     assert not [o for o in outputs if o.get("name") == "stderr"], "stderr noise in the outputs"
-    text = json.dumps(cells)
-    assert not re.search(r"/(work|home|root|tmp|Users)/", text), "an absolute path in the notebook"
     (parameters,) = _tagged(cells, "parameters")
     for name in ("EPOCHS", "N_TRAIN", "N_TEST", "BATCH_SIZE", "SEED", "QUICK"):
         assert re.search(rf"^{name} = ", "".join(parameters["source"]), re.M), name
@@ -80,17 +55,72 @@ def test_committed_notebook_is_executed_in_order_with_clean_outputs(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_notebook_holds_no_run_leftovers(path):
+    """No papermill parameters cell (a committed `QUICK = False` would switch the workshop's quick
+    mode off), no run metadata or cell timings, and no absolute path anywhere in the file."""
+    text = path.read_text()
+    notebook = json.loads(text)
+    assert not _tagged(notebook["cells"], "injected-parameters"), "papermill's injected cell"
+    holders = [notebook, *notebook["cells"]]
+    assert not [h for h in holders if {"papermill", "execution"} & set(h["metadata"])]
+    assert not re.search(r"/(work|home|root|tmp|Users|private|var/folders)/", text), "absolute path"
+    assert not re.search(r"[A-Za-z]:\\\\(Users|Windows)", text), "absolute Windows path"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_nbval_markers_are_cell_tags_not_comments(path):
+    code = [c for c in _cells(path) if c["cell_type"] == "code"]
+    checked = _tagged(code, "nbval-check-output")
+    assert checked, "no cell is compared by nbval"
+    assert all(c["outputs"] for c in checked), "a compared cell without a committed output"
+    assert not [c for c in code if "NBVAL" in "".join(c["source"])], "a test marker in the code"
+
+
+def _settings_cells(cells):
+    """The cells up to the one that picks the run's mode (`MODE = training.configure(...)`)."""
+    code = [c for c in cells if c["cell_type"] == "code"]
+    last = next(i for i, c in enumerate(code) if "training.configure(" in "".join(c["source"]))
+    return ["".join(c["source"]) for c in code[: last + 1]]
+
+
+@pytest.mark.parametrize("quick", ["1", "0"])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_settings_cells_alone_follow_cnn_lessons_quick(path, quick, monkeypatch):
+    """Run the committed settings cells as a learner's kernel runs them (no papermill, no
+    parameters): CNN_LESSONS_QUICK=1 must give quick mode, and its absence the default."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.setenv("CNN_LESSONS_QUICK", quick)
+    shell = InteractiveShell()
+    for source in _settings_cells(_cells(path)):
+        result = shell.run_cell(source, silent=True)
+        assert result.success, result.error_in_exec or result.error_before_exec
+    assert shell.user_ns["QUICK"] is (quick == "1")
+    assert shell.user_ns["MODE"].name == ("quick" if quick == "1" else "cpu")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_committed_run_reaches_the_default_floors(path):
+    reported, floors = metrics(path), CHAPTERS[path.stem].floors["cpu"]
+    assert set(floors) <= set(reported), "a floor for a metric the notebook does not report"
+    for key, floor in floors.items():
+        assert reported[key] >= floor, f"{key} = {reported[key]} < {floor}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_papermill_run_reaches_the_stated_accuracy(path, tmp_path):
+    """papermill, with parameters, in quick mode: the sizes and recipe are the course table's."""
     import papermill
 
-    parameters, floors = RUNS[path.stem]
+    plan = CHAPTERS[path.stem]
     executed = tmp_path / path.name
     papermill.execute_notebook(
-        str(path), str(executed), parameters=parameters, kernel_name="python3",
+        str(path), str(executed), parameters={"QUICK": True, "SEED": 0}, kernel_name="python3",
         cwd=str(NOTEBOOK_DIR), progress_bar=False,
     )  # fmt: skip
     reported = metrics(executed)
-    for key, value in parameters.items():
-        assert reported[key.lower()] == value
-    for key, floor in floors.items():
+    n_train, n_test = plan.sizes("quick")
+    assert (reported["quick"], reported["n_train"], reported["n_test"]) == (True, n_train, n_test)
+    assert reported["epochs"] == plan.recipe("quick").epochs
+    for key, floor in plan.floors["quick"].items():
         assert reported[key] >= floor, f"{key} = {reported[key]} < {floor}"
