@@ -11,20 +11,17 @@ export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax CNN_LESSONS_DATA=$PWD/.gpudat
 export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$OUT/gpu.txt"
 python3 -c "import jax; print('jax', jax.__version__, jax.devices())" >> "$OUT/gpu.txt"
-part() {  # name, then speed.py's arguments
-    local name=$1; shift
+part() {  # name, script, then its arguments
+    local name=$1 script=$2; shift 2
     echo "=== $name"
-    python3 benchmarks/speed.py "$@" --output "$OUT/$name.json" 2>&1 | grep --line-buffered -v "^WARNING\|^I0000\|cuda_timer" | tee "$OUT/$name.log"
+    python3 "benchmarks/$script.py" "$@" --output "$OUT/$name.json" 2>&1 | grep --line-buffered -v "^WARNING\|^I0000\|cuda_timer" | tee "$OUT/$name.log"
 }
-# 1. The two GPU targets, in the GPU defaults (mixed precision, full sizes, batch 256 / 128).
-part targets --models lenet5_modern,resnet20
-# 2. The other chapters' models: images/s and time to the chapters' stated accuracies.
-part chapters --models lenet5,alexnet_cifar,vgg_cifar,googlenet_cifar
-# 3. Every model's images/s in float32: what mixed precision buys.
-part float32 --precision float32 --accuracy none
-# 4. `cnn-lessons train` with its GPU defaults (all of MNIST, 15 epochs, batch 256, mixed).
+# 1. Every chapter's own run in gpu mode (all the images, the gpu recipes, mixed precision).
+part time_to_accuracy time_to_accuracy --chapters all
+# 2. Images/s of every chapter's training path: with and without augmentation, float32 against
+#    the GPU's mixed precision, side by side.
+part throughput throughput --chapters all --images 10240
+# 3. `cnn-lessons train` with its GPU defaults (chapter 1's gpu recipe and sizes).
 echo "=== cli"
-python3 -m cnn_lessons.cli train lenet5_modern --dataset mnist --output-dir "$OUT/runs" 2>&1 | grep --line-buffered -v "^WARNING\|^I0000\|cuda_timer" | tee "$OUT/cli.log"
+python3 -m cnn_lessons.cli train lenet5_modern --output-dir "$OUT/runs" 2>&1 | grep --line-buffered -v "^WARNING\|^I0000\|cuda_timer" | tee "$OUT/cli.log"
 rm -f "$OUT"/runs/*.keras  # the model file is not needed here
-# 5. ResNet-20 at batch 256 instead of 128.
-part resnet20_batch256 --models resnet20 --accuracy-batch-size 256 --steps 10

@@ -16,7 +16,7 @@ def learning_curves(runs, metrics=("loss", "accuracy")):
     """Training and validation curves per epoch, one panel per metric.
 
     Args:
-        runs: {label: history dict} (a `training.Run.history` or `model.fit(...).history`).
+        runs: {label: history dict} (a `training.train(...).history` or `model.fit(...).history`).
     """
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.4))
     axes = np.atleast_1d(axes)

@@ -69,11 +69,15 @@ class Progress(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         now = time.perf_counter()
-        if batch == 1:  # the first batch also traces or compiles the step: time from here
-            self.first = now
-        if self.first is None or batch < 2 or now - self.shown < self.every:
+        if self.first is None:
+            # the first call also traces or compiles the step: time from the next one (with
+            # several steps per execution, `batch` moves on by that many)
+            if batch > 0:
+                self.first = (now, batch)
             return
-        per_batch = (now - self.first) / (batch - 1)
+        if now - self.shown < self.every:
+            return
+        per_batch = (now - self.first[0]) / (batch - self.first[1])
         left = per_batch * (self.steps - batch)
         total_left = left + per_batch * self.steps * (self.epochs - self.epoch - 1)
         width = 20

@@ -1,14 +1,16 @@
-"""Training with sensible defaults: run modes, seeds, a one-line-per-epoch log, timing, accuracy.
+"""Training: run modes and precision, the one trainer, evaluation, the final report.
 
-The chapters call `configure` (the run's size and precision), `compile_classifier`, then `fit`,
-then `evaluate`; `report` prints the final metrics as JSON, where the notebook tests read them.
+A chapter calls `configure` (the run's mode and precision), then `train(model, data, recipe)` with
+its recipe from `course.CHAPTERS`, then `evaluate` on the test set, once; `report` shows the final
+metrics as JSON, where the notebook tests read them. `cnn-lessons train` and the benchmarks run
+the same `train`.
 """
 
 import json
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -16,7 +18,9 @@ import numpy as np
 from ._keras import keras
 from .augment import flip_and_shift
 from .layers import EuclideanRBF, rbf_accuracy, rbf_loss
-from .progress import Progress, epoch_line
+from .precision import PRECISIONS, cpu_precision, gpu_precision
+from .precision import why as precision_reason
+from .progress import Progress
 
 
 def set_seed(seed):
@@ -43,32 +47,6 @@ def accelerator():
     return f"GPU ({', '.join(names)})" if names else "CPU"
 
 
-def gpu_precision():
-    """The mixed-precision policy for this GPU: bfloat16 where the card computes in it natively
-    (compute capability 8.0 and up: A100, H100...), float16 on older cards (T4, V100)."""
-    backend = keras.backend.backend()
-    major = 8
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        gpus = tf.config.list_physical_devices("GPU")
-        major = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (8,))[
-            0
-        ]
-    elif backend == "jax":
-        import jax
-
-        major = int(str(getattr(jax.devices()[0], "compute_capability", "8.0")).split(".")[0])
-    elif backend == "torch":
-        import torch
-
-        major = torch.cuda.get_device_capability()[0]
-    return "mixed_bfloat16" if major >= 8 else "mixed_float16"
-
-
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
-
-
 @dataclass(frozen=True)
 class Mode:
     """How big a run is: `"quick"` (the workshop setting), `"gpu"` (a GPU is present: larger
@@ -77,6 +55,7 @@ class Mode:
     name: str
     device: str
     precision: str
+    reason: str = ""
 
     def pick(self, quick, cpu, gpu):
         """The setting for this mode, e.g. `mode.pick(quick=2, cpu=4, gpu=15)` epochs."""
@@ -89,16 +68,23 @@ class Mode:
 def configure(quick=False, precision=None):
     """Choose the run mode and set Keras's precision policy for it.
 
-    Quick (the workshop setting) wins; otherwise a GPU gives the "gpu" mode, else "cpu". On a
-    GPU the policy is mixed precision (`gpu_precision`), on a CPU float32, where mixed precision
-    is slower. `precision`, or the environment variable `CNN_LESSONS_PRECISION`, overrides it.
+    Quick (the workshop setting) wins; otherwise a GPU gives the "gpu" mode, else "cpu". The
+    precision is chosen per machine (`precision` module): mixed precision on a GPU; on a CPU,
+    bfloat16 only where a measurement showed it faster, else float32. `precision`, or the
+    environment variable `CNN_LESSONS_PRECISION`, overrides the choice.
     """
     device = accelerator()
-    precision = (
-        precision
-        or os.environ.get("CNN_LESSONS_PRECISION")
-        or ("float32" if device == "CPU" else gpu_precision())
-    )
+    if precision is not None:
+        reason = f"{precision}, as asked"
+    elif os.environ.get("CNN_LESSONS_PRECISION"):
+        precision = os.environ["CNN_LESSONS_PRECISION"]
+        reason = f"{precision}, from CNN_LESSONS_PRECISION"
+    elif device == "CPU":
+        precision = cpu_precision()
+        reason = precision_reason(precision)
+    else:
+        precision = gpu_precision()
+        reason = f"{precision}: mixed precision on this GPU"
     if precision not in PRECISIONS:
         raise ValueError(
             f"`precision` (or CNN_LESSONS_PRECISION) must be one of {', '.join(PRECISIONS)}. "
@@ -106,7 +92,7 @@ def configure(quick=False, precision=None):
         )
     keras.mixed_precision.set_global_policy(precision)
     name = "quick" if quick else "cpu" if device == "CPU" else "gpu"
-    return Mode(name, device, precision)
+    return Mode(name, device, precision, reason)
 
 
 def clear_session():
@@ -117,38 +103,8 @@ def clear_session():
     keras.mixed_precision.set_global_policy(policy)
 
 
-def outputs_penalties(model):
-    """True for models whose output is a penalty (LeNet-5's RBF units: smallest wins)."""
-    return isinstance(model.layers[-1], EuclideanRBF)
-
-
-def compile_classifier(model, learning_rate=2e-3, decay_steps=None):
-    """Compile with Adam and sparse categorical cross-entropy, or the RBF loss for penalty
-    outputs. With `decay_steps`, the learning rate follows a cosine from `learning_rate` to 0."""
-    if decay_steps:
-        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps)
-    if outputs_penalties(model):
-        loss, metrics = rbf_loss, [keras.metrics.MeanMetricWrapper(rbf_accuracy, name="accuracy")]
-    else:
-        loss, metrics = "sparse_categorical_crossentropy", ["accuracy"]
-    model.compile(keras.optimizers.Adam(learning_rate), loss=loss, metrics=metrics)
-    return model
-
-
-@dataclass
-class Run:
-    """What one `fit` produced: per-epoch history, wall time and throughput."""
-
-    history: dict
-    seconds: float
-    images_per_second: float
-    epochs: int
-    batch_size: int
-    extra: dict = field(default_factory=dict)
-
-
 def split(n_images, batch_size, validation_split=0.1):
-    """How `fit` uses `n_images`: (trained, held out). The last `validation_split` share is held
+    """How `train` uses `n_images`: (trained, held out). The last `validation_split` share is held
     out; the rest is cut to whole batches: a short last batch makes TensorFlow trace, or JAX
     compile, the training step again (AlexNet's CIFAR epochs ran 1.6x faster with whole batches,
     benchmarks/RESULTS.md). When there is less than one batch, all of it trains."""
@@ -158,42 +114,8 @@ def split(n_images, batch_size, validation_split=0.1):
 
 
 def steps_per_epoch(n_images, batch_size, validation_split=0.1):
-    """Optimizer steps in one epoch of `fit` on `n_images`."""
+    """Optimizer steps in one epoch of `train` on `n_images`."""
     return math.ceil(split(n_images, batch_size, validation_split)[0] / batch_size)
-
-
-def fit(model, x, y, epochs, batch_size=128, validation_split=0.1, verbose=True, callbacks=()):
-    """Train `model` on (x, y), holding out the last `validation_split` share for validation and
-    training on whole batches of the rest (`split`: at most `batch_size - 1` images are left out).
-
-    The data should already be shuffled (`data.load` returns it shuffled). Returns a `Run`.
-    """
-    log = [_EpochLines()] if verbose else []
-    n = len(keras.tree.flatten(x)[0])
-    trained, held = split(n, batch_size, validation_split)
-
-    def rows(data, start, stop):  # x and y may be arrays, or lists/dicts of them (several outputs)
-        return keras.tree.map_structure(lambda array: array[start:stop], data)
-
-    validation = (rows(x, n - held, n), rows(y, n - held, n)) if held else None
-    started = time.perf_counter()
-    history = model.fit(
-        rows(x, 0, trained), rows(y, 0, trained), epochs=epochs, batch_size=batch_size,
-        validation_data=validation, verbose=0, callbacks=[*log, *callbacks],
-    )  # fmt: skip
-    seconds = time.perf_counter() - started
-    return Run(history.history, seconds, trained * epochs / seconds, epochs, batch_size)
-
-
-class _EpochLines(keras.callbacks.Callback):
-    """One line per epoch for `fit` (to be replaced by `train`)."""
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.started = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        seconds = time.perf_counter() - self.started
-        print(epoch_line(epoch, self.params["epochs"], logs or {}, seconds), flush=True)
 
 
 def predict_classes(model, x, batch_size=512):
@@ -377,7 +299,10 @@ def compile_for(model, recipe, steps):
     losses, metrics = [p[0] for p in pairs], [[p[1]] for p in pairs]
     if n_outputs == 1:
         losses, metrics, weights = losses[0], metrics[0], None
-    model.compile(optimizer_for(recipe, steps), loss=losses, loss_weights=weights, metrics=metrics)
+    model.compile(
+        optimizer_for(recipe, steps), loss=losses, loss_weights=weights, metrics=metrics,
+        steps_per_execution=recipe.steps_per_execution,
+    )  # fmt: skip
     return model
 
 

@@ -229,8 +229,8 @@ def test_progress_leaves_one_line_per_epoch_and_shows_batches_on_a_terminal(caps
             assert out.endswith("\n") and out.rsplit("\r", 1)[1].startswith("epoch 1/2  loss")
 
 
-def test_configure_picks_the_cpu_or_quick_mode_in_float32_here(monkeypatch):
-    monkeypatch.delenv("CNN_LESSONS_PRECISION", raising=False)
+def test_configure_picks_the_cpu_or_quick_mode(monkeypatch):
+    monkeypatch.setenv("CNN_LESSONS_PRECISION", "float32")
     mode = training.configure()
     assert (mode.name, mode.device, mode.precision) == ("cpu", "CPU", "float32")
     assert mode.pick(quick=2, cpu=4, gpu=15) == 4
