@@ -99,34 +99,26 @@ def _shape(text):
     return dims
 
 
-def _learning_rate(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number such as 0.002, got {text!r}")
-    return value
+def _argument(convert, allowed, expected):
+    """An argparse type: `convert` the text, then check it, or say what was expected."""
+
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not allowed(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _seed(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
-
-
-def _positive(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+_learning_rate = _argument(
+    float, lambda v: math.isfinite(v) and v > 0, "a positive number such as 0.002"
+)
+_seed = _argument(int, lambda v: v >= 0, "an integer >= 0")
+_positive = _argument(int, lambda v: v >= 1, "a positive integer")
 
 
 def _summary(args):

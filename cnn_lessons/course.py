@@ -89,7 +89,7 @@ _GOOGLENET = Recipe(optimizer="adam", learning_rate=4e-3, batch_size=64, output_
 # the paper's steps in these short runs.
 _RESNET = Recipe(
     optimizer="sgd", learning_rate=0.05, momentum=0.9, weight_decay=1e-4, warmup=1 / 3,
-    batch_size=64, flip=True, shift=4,
+    batch_size=64, flip=True, shift=4, bn_momentum=0.9,
 )  # fmt: skip
 _CIFAR_IMAGES = {"quick": (2_000, 1_000), "cpu": (10_000, 5_000), "gpu": (None, None)}
 

@@ -103,6 +103,16 @@ def clear_session():
     keras.mixed_precision.set_global_policy(policy)
 
 
+def free_memory():
+    """Let go of the models an earlier cell deleted (`del model` first): clear Keras's session,
+    keeping the precision policy, and collect Python's reference cycles (Keras models hold some),
+    so the next model reuses their memory. Binder gives 2 GB."""
+    import gc
+
+    clear_session()
+    gc.collect()
+
+
 def split(n_images, batch_size, validation_split=0.1):
     """How `train` uses `n_images`: (trained, held out). The last `validation_split` share is held
     out; the rest is cut to whole batches: a short last batch makes TensorFlow trace, or JAX
@@ -283,8 +293,12 @@ def optimizer_for(recipe, steps):
 def compile_for(model, recipe, steps):
     """Compile `model` for `recipe` over `steps` optimizer steps: the loss each output needs
     (`output_kind`), weighted by `recipe.output_weights` when there are several, and an accuracy
-    metric per output. Returns the model."""
+    metric per output; batch normalization follows `recipe.bn_momentum`. Returns the model."""
     n_outputs = len(model.outputs)
+    if recipe.bn_momentum is not None:
+        for layer in model.layers:  # top-level layers: the course's models nest none
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.momentum = recipe.bn_momentum
     weights = recipe.output_weights or ((1.0,) if n_outputs == 1 else ())
     if len(weights) != n_outputs:
         names = ", ".join(t._keras_history[0].name for t in model.outputs)
