@@ -10,6 +10,7 @@ the figure's bottom-left corner, so that box sizes and font sizes (a point is 1/
 laid out against each other without overlapping.
 """
 
+import inspect
 import math
 import re
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ COLORS = {
     "norm": "#d9d2e9",  # local response or batch normalization
     "fc": "#b6d7a8",  # fully connected
     "module": "#f4cccc",  # a GoogLeNet inception module
-    "relu": "#ffffff",  # an activation or dropout: no weights
+    "relu": "#ffffff",  # no weights: an activation, dropout, option A's shortcut
     "io": "#e0e0e0",  # inputs, outputs, concatenations
 }
 EXCHANGE = "#cc0000"  # AlexNet's arrows from one tower to the other
@@ -91,21 +92,11 @@ def _note(ax, x, y, text, fontsize=FONT, **placement):
 def _box(ax, x, y, width, height, text, kind, fontsize=FONT):
     """A rounded box centred on (x, y), coloured by `kind` (a key of COLORS), `text` inside."""
     corner = min(0.06, width / 4, height / 4)  # inches of rounding, never more than the box
-    style = f"round,pad=0,rounding_size={corner}"
-    # zorder 3: above the lines (zorder 2) that may run behind a box, such as a shortcut.
+    # zorder 3: above the lines (zorder 2) that may run behind a box, such as a shortcut
+    style = {"edgecolor": "black", "linewidth": 0.8, "zorder": 3}
+    style["boxstyle"] = f"round,pad=0,rounding_size={corner}"
     corner_xy = (x - width / 2, y - height / 2)
-    ax.add_patch(
-        FancyBboxPatch(
-            corner_xy,
-            width,
-            height,
-            boxstyle=style,
-            facecolor=COLORS[kind],
-            edgecolor="black",
-            linewidth=0.8,
-            zorder=3,
-        )
-    )
+    ax.add_patch(FancyBboxPatch(corner_xy, width, height, facecolor=COLORS[kind], **style))
     _note(ax, x, y, text, fontsize)
     return _Box(x, y, width, height)
 
@@ -242,6 +233,7 @@ def lenet5_architecture():
 
     width, height = 11.5, 3.2
     middle = 1.75  # inches: the height of the drawings' middles
+    labels, words = 2.58, 0.95  # inches: the labels above the tallest drawing, words below it
     slot = 1.05  # inches: the narrowest slot that holds a label such as "C1: feature maps"
     gap = 0.3  # inches between two slots, for the arrow
     fig, ax = _canvas(width, height)
@@ -251,11 +243,11 @@ def lenet5_architecture():
         drawn = _drawn_width(shape)
         left = slot_left + max(slot - drawn, 0) / 2  # a narrow drawing sits mid-slot
         _draw_lenet_layer(ax, left, middle, shape)
-        _note(ax, left + drawn / 2, 2.58, _lenet_label(index, label, shape), va="bottom")
+        _note(ax, left + drawn / 2, labels, _lenet_label(index, label, shape), va="bottom")
         if previous_right is not None:
             _arrow(ax, (previous_right, middle), (left, middle))
-            words = _lenet_connection(kind, shape, model.get_layer(name))
-            _note(ax, (previous_right + left) / 2, 0.95, words, va="top")
+            connection = _lenet_connection(kind, shape, model.get_layer(name))
+            _note(ax, (previous_right + left) / 2, words, connection, va="top")
         previous_right = left + drawn
         slot_left += max(drawn, slot) + gap
 
@@ -315,10 +307,10 @@ def alexnet_architecture():
     shapes = _shapes(model)
     columns = _alexnet_columns(shapes)
 
-    width, height = 12.0, 4.2
-    rows = (2.95, 1.45)  # inches: the centres of tower 1 (GPU 1) and tower 2 (GPU 2)
+    width, height = 12.0, 4.0
+    rows = (2.75, 1.5)  # inches: the centres of tower 1 (GPU 1) and tower 2 (GPU 2)
     middle = sum(rows) / 2
-    step, box_width, box_height = 1.22, 1.0, 0.78  # inches; four 8-point lines fit 0.78
+    step, box_width, box_height = 1.28, 0.98, 0.78  # inches; four 8-point lines fit 0.78
     fig, ax = _canvas(width, height)
     x = 0.95  # the input's centre, right of the GPU labels
     image = _box(ax, x, middle, box_width, 0.5, f"input\n{_dims(shapes['input'])}", "io")
@@ -345,7 +337,7 @@ def alexnet_architecture():
     kernels = shapes["conv1"][-1]
     note = (
         f"Red arrows: the GPUs exchange maps. {', '.join(exchanging)} see both halves of the "
-        f"layer below; {', '.join(alexnet.GROUPED)} see only their own GPU's half (grouped "
+        f"layer before; {', '.join(alexnet.GROUPED)} see only their own GPU's half (grouped "
         f"convolutions, groups={TOWERS}).\nEach box shows one GPU's half: conv1 has {kernels} "
         f"kernels, {kernels // TOWERS} on each GPU."
     )
@@ -357,7 +349,8 @@ def alexnet_architecture():
 
 # --- Chapter 3: VGG -----------------------------------------------------------------------------
 
-VGG_INPUT = (224, 224, 3)  # the paper's training crop (section 2.1)
+# The paper's 224x224 crop (section 2.1): the builder's default input, read from its signature.
+VGG_INPUT = inspect.signature(vgg.vgg).parameters["input_shape"].default
 
 
 def _vgg_kind(entry):
@@ -529,10 +522,10 @@ def googlenet_architecture(aux_heads=True):
     rows = _googlenet_rows(model)
 
     step, box_width, box_height = 1.3, 1.12, 0.62  # inches; three 8-point lines fit 0.62
-    head_height, head_width = 0.85, 1.95  # inches: a head's five 7-point lines
+    head_height, head_width = 0.85, 1.95  # inches: a head's five 8-point lines
     # The rows' centres, bottom-up: the classifier row; the heads below stage 4, with room under
     # them for the line that turns to the last row; stage 4; the stem; then the title.
-    bottom = 0.8
+    bottom = 0.8 if aux_heads else 0.5  # above the note on the heads
     heads = bottom + box_height / 2 + 0.4 + head_height / 2
     middle = heads + head_height / 2 + 0.3 + box_height / 2 if aux_heads else bottom + 1.25
     ys = (middle + 1.25, middle, bottom)
@@ -553,7 +546,7 @@ def googlenet_architecture(aux_heads=True):
         for module, head in googlenet.AUX_HEADS.items():
             above = boxes[f"inception_{module}_concat"]
             text = _aux_text(model, shapes, head, module)
-            _down(ax, above, _box(ax, above.x, heads, head_width, head_height, text, "fc", SMALL))
+            _down(ax, above, _box(ax, above.x, heads, head_width, head_height, text, "fc"))
         note = (
             f"The auxiliary heads' losses are added with weight {googlenet.AUX_LOSS_WEIGHT:g} "
             "during training; the heads are discarded at inference (section 5)."
@@ -754,17 +747,16 @@ def _resnet_model(depth, family):
         raise
 
 
-def _stage(model, stage, shapes):
+def _stage(model, stage):
     """A stage's box text in Table 1's notation (its first block's convolutions, kernel and
-    filters, and how many blocks it stacks), its block count, its weight layers per block, its
-    output shape."""
+    filters, and how many blocks it stacks), its block count and its weight layers per block."""
     ends = re.compile(rf"{stage}_block\d+_out")
     blocks = sum(bool(ends.fullmatch(layer.name)) for layer in model.layers)
     first_block = re.compile(rf"{stage}_block1_[1-9]_conv")  # _0_conv is a projection
     convs = [layer for layer in model.layers if first_block.fullmatch(layer.name)]
     lines = [f"{c.kernel_size[0]}x{c.kernel_size[1]}, {c.filters}" for c in convs]
     text = "\n".join([f"{stage}_x", *lines, f"× {blocks} blocks"])
-    return text, blocks, len(convs), shapes[f"{stage}_block{blocks}_out"]
+    return text, blocks, len(convs)
 
 
 def resnet_stages(depth, family=None):
@@ -787,7 +779,7 @@ def resnet_stages(depth, family=None):
         chain.append((f"max pool\n{_window(model.get_layer('pool1_pool'))}", "pool", "pool1_pool"))
     counts, weight_layers = [], 2  # conv1 and the fully connected layer
     for stage, _, _ in resnet.STAGES if family == "imagenet" else resnet.CIFAR_STAGES:
-        text, blocks, per_block, shape = _stage(model, stage, shapes)
+        text, blocks, per_block = _stage(model, stage)
         chain.append((text, "conv", f"{stage}_block{blocks}_out"))
         counts.append(blocks)
         weight_layers += blocks * per_block

@@ -2,6 +2,8 @@
 shapes from the built model, and lays its text out without overlaps."""
 
 import re
+import subprocess
+import sys
 
 import matplotlib
 
@@ -162,7 +164,7 @@ def test_alexnet_draws_two_towers_and_their_exchanges():
         f"exchange:{layer}": 2 for layer in ("conv3", "fc6", "fc7", "fc8")
     }
     assert any(
-        "conv3, fc6, fc7, fc8 see both halves of the layer below; conv2, conv4, conv5 see only "
+        "conv3, fc6, fc7, fc8 see both halves of the layer before; conv2, conv4, conv5 see only "
         "their own GPU's half" in t
         for t in drawn
     )
@@ -419,6 +421,12 @@ def test_resnet_stages_follow_table_1(monkeypatch):
     assert any(
         "= 15 bottleneck blocks of 3 weight layers,\n47 weight layers" in t for t in texts(fig)
     )
+
+
+def test_plots_imports_keras_only_for_an_architecture_figure():
+    code = "import sys, cnn_lessons.plots; print('keras' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
 
 
 def test_architecture_figures_are_plots_functions():
