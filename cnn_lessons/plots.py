@@ -188,3 +188,26 @@ def iteration_curves(panels, window=10, ylabel="training error"):
         ax.legend(fontsize=8)
     np.atleast_1d(axes)[0].set_ylabel(f"{ylabel} ({window}-iteration mean)")
     return _finish(fig)
+
+
+# --- Architecture figures, drawn from each chapter's table (in `diagrams`) ---------------------
+
+ARCHITECTURE_FIGURES = (
+    "lenet5_architecture", "alexnet_architecture", "vgg_configurations",
+    "googlenet_architecture", "inception_module", "resnet_blocks", "resnet_stages",
+)  # fmt: skip
+
+
+def __getattr__(name):
+    """`plots.vgg_configurations()` and the other architecture figures live in `diagrams`,
+    which builds the models and so imports Keras: it is imported on first use, so that
+    importing `plots` for learning curves alone stays quick."""
+    if name in ARCHITECTURE_FIGURES:
+        from . import diagrams
+
+        return getattr(diagrams, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *ARCHITECTURE_FIGURES])
