@@ -26,7 +26,7 @@ import ast
 import difflib
 import inspect
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -88,10 +88,9 @@ def _activation(function):
     return [] if name == "linear" else ["ReLU" if name == "relu" else name]
 
 
-def _steps(operation):
+def _steps(op):
     """What a layer does besides its weights, in words: a list, empty for the identity."""
-    op = operation
-    if isinstance(op, L.InputLayer) or isinstance(op, L.Identity):
+    if isinstance(op, (L.InputLayer, L.Identity)):
         return []
     if _has_weights(op) or isinstance(op, L.Activation):
         return _activation(op.activation) if hasattr(op, "activation") else []
@@ -103,9 +102,7 @@ def _steps(operation):
         size, stride = _pair(op.pool_size)[0], _pair(op.strides or op.pool_size)[0]
         return [f"{kind} pool {size}x{size}/{stride}" + (" 'same'" if op.padding == "same" else "")]
     if isinstance(op, (L.GlobalAveragePooling2D, L.GlobalMaxPooling2D)):
-        return [
-            "global " + ("average" if isinstance(op, L.GlobalAveragePooling2D) else "max") + " pool"
-        ]
+        return [f"global {'average' if 'Average' in type(op).__name__ else 'max'} pool"]
     if isinstance(op, (L.Dropout, L.SpatialDropout2D)):
         return [f"dropout {op.rate:g}"]
     if isinstance(op, LocalResponseNormalization):
@@ -121,7 +118,7 @@ def _padding(layer, node):
     """How a convolution pads its input: (what it does, which is compared; how, shown). A
     ZeroPadding2D just before it counts as its own padding."""
     (kh, kw), (sh, sw) = _pair(layer.kernel_size), _pair(layer.strides)
-    producer = node.input_tensors[0]._keras_history[0]
+    producer = _history(node.input_tensors[0]).operation
     none = ((0, 0), (0, 0))
     explicit = producer.padding if isinstance(producer, L.ZeroPadding2D) else none
     how = f"padding={layer.padding!r}"
@@ -129,43 +126,49 @@ def _padding(layer, node):
         if explicit != none or (sh, sw) != (1, 1) or not (kh % 2 and kw % 2):
             return f"'same' at stride {sh}", "Keras pads only the bottom and right"
         explicit = ((kh // 2,) * 2, (kw // 2,) * 2)
-    elif explicit != none:
-        sides = {side for pair in explicit for side in pair}
-        how = f"ZeroPadding2D({min(sides) if len(sides) == 1 else explicit}), then {how}"
     sides = {side for pair in explicit for side in pair}
+    every = min(sides) if len(sides) == 1 else None
     if explicit == none:
         return "nothing", how
-    return (f"{min(sides)} px on every side" if len(sides) == 1 else f"{explicit} px"), how
+    if layer.padding == "valid":
+        how = f"ZeroPadding2D({every if every is not None else explicit}), then {how}"
+    return (f"{every} px on every side" if every is not None else f"{explicit} px"), how
 
 
 @dataclass
 class _Weighted:
-    """One call of a layer with weights, with the parameter-free steps that precede it."""
+    """One call of a layer with weights, with the parameter-free steps before it. The end of a
+    model is one too, with no layer: its steps are those after the last weighted layer."""
 
     layer: object
-    node: object
     steps: list
-    params: int
-    formula: str
+    probe: object  # the layer's input (before its own zero padding), or the model's output
+    node: object = None
+    params: int = 0
+    formula: str = ""
     padding: tuple = None
-    probe: object = None  # its input, before the zero padding that counts as its own
 
     @property
     def name(self):
-        return self.layer.name
+        return self.layer.name if self.layer else "the output"
 
     @property
     def kind(self):
-        return type(self.layer).__name__
+        return type(self.layer).__name__ if self.layer else "end"
+
+    def shapes(self):
+        """(input shape, output shape) of the call."""
+        if not self.node:
+            return None, tuple(self.probe.shape)
+        return tuple(self.node.input_tensors[0].shape), tuple(self.node.outputs[0].shape)
 
     def signature(self):
-        shapes = tuple(tuple(w.shape) for w in self.layer.weights)
+        shapes = tuple(tuple(w.shape) for w in self.layer.weights) if self.layer else ()
         links = getattr(self.layer, "connections", None)
         return self.kind, shapes, links and tuple(tuple(sorted(m)) for m in links)
 
     def config(self):
-        """The settings that make two layers of the same kind differ, in the order they are
-        reported."""
+        """The settings that make two layers of one kind differ, in the order they are told."""
         layer = self.layer
         if isinstance(layer, L.Conv2D):
             return [
@@ -197,21 +200,6 @@ class _Weighted:
         return f"{what}: {self.formula}"
 
 
-@dataclass
-class _Structure:
-    """A model's weighted layer calls in one canonical order, and the steps after the last."""
-
-    model: object
-    graph: object
-    weighted: list
-    tail: list
-    table: object = field(repr=False)
-
-    @property
-    def output_shape(self):
-        return tuple(self.graph.outputs[0].shape)
-
-
 def _canonical_order(graph):
     """The model's layer calls depth first from the output, each after its inputs: a
     concatenation's inputs in their order (which matters), an addition's (which does not) with
@@ -226,21 +214,21 @@ def _canonical_order(graph):
         return above[id(node)]
 
     def visit(node):
-        if id(node) in seen:
-            return
-        seen.add(id(node))
-        parents = [_history(t) for t in node.input_tensors]
-        if isinstance(node.operation, COMMUTATIVE):
-            parents.sort(key=lambda parent: len(weighted_above(parent)))
-        for parent in parents:
-            visit(parent)
-        order.append(node)
+        if id(node) not in seen:
+            seen.add(id(node))
+            parents = [_history(t) for t in node.input_tensors]
+            if isinstance(node.operation, COMMUTATIVE):
+                parents.sort(key=lambda parent: len(weighted_above(parent)))
+            for parent in parents:
+                visit(parent)
+            order.append(node)
 
     visit(_history(graph.outputs[0]))
     return order
 
 
 def _structure(model, whose):
+    """(graph, layer_table, the weighted layer calls in canonical order and then the end)."""
     try:
         table = layer_table(model)
     except (TypeError, ValueError) as error:
@@ -252,18 +240,17 @@ def _structure(model, whose):
             f"{len(graph.outputs)} outputs; the exercise needs one of each."
         )
     rows = table.set_index("name")
-    weighted, steps, layers_seen = [], [], set()
+    weighted, steps = [], []
     for node in _canonical_order(graph):
         layer = node.operation
         if not _has_weights(layer):
             steps += _steps(layer)
             continue
-        if id(layer) in layers_seen:
+        if any(w.layer is layer for w in weighted):
             raise _Mistake(
                 f"{whose.capitalize()} model calls its layer '{layer.name}' more than once, so "
                 "the calls share one set of weights: give each step its own layer."
             )
-        layers_seen.add(id(layer))
         padding, probe = None, node.input_tensors[0]
         if isinstance(layer, L.Conv2D):
             padding = _padding(layer, node)
@@ -272,64 +259,68 @@ def _structure(model, whose):
                 steps, probe = steps[:-1], producer.input_tensors[0]
         row = rows.loc[layer.name]
         weighted.append(
-            _Weighted(layer, node, steps, int(row["params"]), row["formula"], padding, probe)
+            _Weighted(layer, steps, probe, node, int(row["params"]), row["formula"], padding)
         )
         steps = _steps(layer)  # its activation, if it has one, is the next layer's first step
-    return _Structure(model, graph, weighted, steps, table)
+    return graph, table, weighted + [_Weighted(None, steps, graph.outputs[0])]
 
 
 # --- What differs ------------------------------------------------------------------------------
 @dataclass
 class _Finding:
-    """One difference between the reference and the answer, as evidence for a verdict.
+    """One difference between the reference and the answer: the evidence of a verdict.
     `kind`: "missing", "extra", "order", "kind", "config", "steps", "params" or "values"."""
 
     kind: str
-    ref: object = None  # the reference's _Weighted (for "steps", the layer the steps precede)
+    ref: object = None  # the reference's _Weighted (for "steps", the call the steps precede)
     yours: object = None
     attribute: str = ""  # for "config"
     ref_value: object = None  # for "config" and "steps"
     your_value: object = None
-    after: str = ""  # the reference layer that precedes (for "missing" and "steps")
+    after: str = ""  # the name of the reference's call before (for "missing" and "steps")
 
 
 def _align(reference, yours):
-    """Pairs (reference layer or None, your layer or None) in order: by position where the
-    kinds of layers agree (a width may differ), else matched by kind and weight shapes, a layer
+    """Pairs (reference call or None, your call or None) in order: by position where the kinds
+    of layers agree (a width may differ), else matched by kind and weight shapes, a layer
     missing from yours paired with None."""
     if [w.kind for w in reference] == [w.kind for w in yours]:
         return list(zip(reference, yours))
-    ref_signatures = [w.signature() for w in reference]
-    your_signatures = [w.signature() for w in yours]
+    ref_signatures, your_signatures = (
+        [w.signature() for w in reference],
+        [w.signature() for w in yours],
+    )
     matcher = difflib.SequenceMatcher(None, ref_signatures, your_signatures, autojunk=False)
     pairs = []
     for _, i1, i2, j1, j2 in matcher.get_opcodes():
-        ref_part, your_part = reference[i1:i2], yours[j1:j2]
-        n = max(len(ref_part), len(your_part))
-        ref_part, your_part = ref_part + [None] * n, your_part + [None] * n
-        pairs += [(r, y) for r, y in zip(ref_part[:n], your_part[:n])]
+        n = max(i2 - i1, j2 - j1)
+        pairs += zip((reference[i1:i2] + [None] * n)[:n], (yours[j1:j2] + [None] * n)[:n])
     return pairs
 
 
-def _inference(steps):
-    return [step for step in steps if not step.startswith("dropout")]
+def _walk(pairs):
+    """(reference call, your call, name of the reference call before) for each pair."""
+    after = ""
+    for ref, yours in pairs:
+        yield ref, yours, after
+        after = ref.name if ref else after
 
 
 def _steps_finding(ref, yours, after, training=False):
-    keep = (lambda steps: steps) if training else _inference
-    ref_steps, your_steps = keep(ref.steps if ref else []), keep(yours.steps if yours else [])
-    if ref_steps != your_steps:
+    """The steps before two paired calls, if they differ; dropout only if `training`."""
+
+    def keep(steps):
+        return [s for s in steps if training or not s.startswith("dropout")]
+
+    if keep(ref.steps) != keep(yours.steps):
         return _Finding(
-            "steps", ref, yours, ref_value=ref_steps, your_value=your_steps, after=after
+            "steps",
+            ref,
+            yours,
+            ref_value=keep(ref.steps),
+            your_value=keep(yours.steps),
+            after=after,
         )
-
-
-def _tail_finding(reference, yours, training=False):
-    keep = (lambda steps: steps) if training else _inference
-    if keep(reference.tail) != keep(yours.tail):
-        after = reference.weighted[-1].name if reference.weighted else ""
-        ref_value, your_value = keep(reference.tail), keep(yours.tail)
-        return _Finding("steps", ref_value=ref_value, your_value=your_value, after=after)
 
 
 def _config_finding(ref, yours):
@@ -340,72 +331,44 @@ def _config_finding(ref, yours):
             return _Finding("config", ref, yours, attribute, ref_value, your_value)
 
 
-def _walk(pairs):
-    """(pair, name of the reference layer before it) for each pair."""
-    after = ""
-    for ref, yours in pairs:
-        yield ref, yours, after
-        after = ref.name if ref else after
-
-
-def _earliest_steps(walked):
-    """The first of these (reference, yours, after) whose steps differ: where a shape that
-    differs later comes from (a pool missing at the start changes every later input)."""
-    findings = (_steps_finding(ref, mine, after) for ref, mine, after in walked)
+def _first(findings):
     return next(filter(None, findings), None)
 
 
-def _shape_finding(pairs, reference, yours):
-    """The first layer whose output shape differs, and why."""
+def _shape_or_count_finding(pairs, differs):
+    """Why the first pair for which `differs(ref, yours)` holds differs: a layer missing or
+    extra, a setting, or (where its input differs too) the first steps that differ before it."""
     walked = list(_walk(pairs))
     for index, (ref, mine, after) in enumerate(walked):
         if ref is None or mine is None:
             return _Finding("missing" if mine is None else "extra", ref, mine, after=after)
-        if tuple(ref.node.outputs[0].shape) != tuple(mine.node.outputs[0].shape):
-            same_input = ref.node.input_tensors[0].shape == mine.node.input_tensors[0].shape
-            found = None if same_input else _earliest_steps(walked[: index + 1])
-            return found or _config_finding(ref, mine) or _Finding("params", ref, mine)
-    return _tail_finding(reference, yours)
+        if differs(ref, mine):
+            input_differs = ref.layer is None or ref.shapes()[0] != mine.shapes()[0]
+            earlier = input_differs and _first(_steps_finding(*w) for w in walked[: index + 1])
+            return _config_finding(ref, mine) or earlier or _Finding("params", ref, mine)
 
 
 def _count_finding(pairs):
-    """The first layer whose parameters differ, and why."""
     ref_signatures = [r.signature() for r, _ in pairs if r]
     your_signatures = [y.signature() for _, y in pairs if y]
     if ref_signatures != your_signatures and Counter(ref_signatures) == Counter(your_signatures):
-        ref_layers, your_layers = [r for r, _ in pairs if r], [y for _, y in pairs if y]
-        for ref, mine in zip(ref_layers, your_layers):
-            if ref.signature() != mine.signature():
-                return _Finding("order", ref, mine)
-    walked = list(_walk(pairs))
-    for index, (ref, mine, after) in enumerate(walked):
-        if ref is None or mine is None:
-            return _Finding("missing" if mine is None else "extra", ref, mine, after=after)
-        if ref.signature() != mine.signature():
-            found = _config_finding(ref, mine)
-            if not found and ref.node.input_tensors[0].shape != mine.node.input_tensors[0].shape:
-                found = _earliest_steps(walked[: index + 1])
-            return found or _Finding("params", ref, mine)
+        calls = zip([r for r, _ in pairs if r], [y for _, y in pairs if y])
+        return _first(r.signature() != y.signature() and _Finding("order", r, y) for r, y in calls)
+    return _shape_or_count_finding(pairs, lambda ref, mine: ref.signature() != mine.signature())
 
 
-def _function_finding(pairs, reference, yours, first):
-    """Why the values first differ at the input of pair `first` (len(pairs): the output)."""
-    for index, (ref, mine, after) in enumerate(_walk(pairs[: first + 1])):
-        found = _steps_finding(ref, mine, after) or (index < first and _config_finding(ref, mine))
-        if found:
-            return found
-    return (first == len(pairs) and _tail_finding(reference, yours)) or _Finding(
-        "values", pairs[first][0] if first < len(pairs) else None
-    )
+def _function_finding(pairs, first):
+    """Why the values first differ at the input of pair `first`: the first steps that differ
+    up to it, or the first setting that differs before it."""
+    walked = list(_walk(pairs[: first + 1]))
+    steps = (_steps_finding(*w) for w in walked)
+    settings = (_config_finding(ref, mine) for ref, mine, _ in walked[:-1])
+    return _first(steps) or _first(settings) or _Finding("values", pairs[first][0])
 
 
 # --- Findings in words -------------------------------------------------------------------------
 def _words(steps):
     return ", ".join(steps) if steps else "nothing"
-
-
-def _counts(steps):
-    return Counter(steps)
 
 
 def _explain(finding):
@@ -437,8 +400,8 @@ def _explain(finding):
     if f.kind == "config":
         return _explain_config(f, yours)
     if f.kind == "steps":
-        missing = list((_counts(f.ref_value) - _counts(f.your_value)).elements())
-        extra = list((_counts(f.your_value) - _counts(f.ref_value)).elements())
+        missing = list((Counter(f.ref_value) - Counter(f.your_value)).elements())
+        extra = list((Counter(f.your_value) - Counter(f.ref_value)).elements())
         if missing and extra:
             label = f"{_words(extra)} instead of {_words(missing)}"
         elif missing or extra:
@@ -455,7 +418,7 @@ def _explain(finding):
             f"{yours.capitalize()} is a {mine.describe()}; the reference's {ref.name} is a "
             f"{ref.describe()}."
         )
-    where = f"the input of {ref.name}" if ref else "the output"
+    where = ref.name if ref.layer is None else f"the input of {ref.name}"
     return "another computation", (
         f"Every layer and step matches the reference's, yet the values differ at {where}."
     )
@@ -496,16 +459,15 @@ def _maps(indices):
 
 
 # --- The comparison ----------------------------------------------------------------------------
-def _randomize(structure, rng):
+def _randomize(layers, rng):
     """Random biases, batch-norm shifts, scales and statistics, so that no layer is an identity
     (a fresh BN computes x, and a zero bias cannot tell a ReLU from none)."""
-    for weighted in structure.weighted:
-        for variable in weighted.layer.weights:
-            shape, name = tuple(variable.shape), variable.name
-            if name in ("gamma", "moving_variance"):
-                variable.assign(rng.uniform(0.5, 1.5, shape).astype("float32"))
-            elif name in ("bias", "beta", "moving_mean"):
-                variable.assign(rng.normal(0.0, 0.5, shape).astype("float32"))
+    for variable in (variable for layer in layers for variable in layer.weights):
+        shape, name = tuple(variable.shape), variable.name
+        if name in ("gamma", "moving_variance"):
+            variable.assign(rng.uniform(0.5, 1.5, shape).astype("float32"))
+        elif name in ("bias", "beta", "moving_mean"):
+            variable.assign(rng.normal(0.0, 0.5, shape).astype("float32"))
 
 
 def _copy(ref, yours):
@@ -522,11 +484,10 @@ def _links(layer):
     return [(out_map, in_map) for out_map, ins in enumerate(layer.connections) for in_map in ins]
 
 
-def _values(structure, inputs):
-    """The input of every weighted layer, then the output, for one batch of `inputs`."""
-    probes = [w.probe for w in structure.weighted] + [structure.graph.outputs[0]]
-    probe = keras.Model(structure.graph.inputs[0], probes)
-    return [keras.ops.convert_to_numpy(v) for v in probe(inputs, training=False)]
+def _values(graph, calls, batch):
+    """What each call sees (its probe: the input of a layer, the model's output) for `batch`."""
+    probe = keras.Model(graph.inputs[0], [call.probe for call in calls])
+    return [keras.ops.convert_to_numpy(v) for v in probe(batch, training=False)]
 
 
 def _difference(ref, yours):
@@ -536,82 +497,73 @@ def _difference(ref, yours):
     return float(np.max(np.abs(ref - yours))) / max(1.0, float(np.max(np.abs(ref))))
 
 
-def _first_difference(reference, yours, pairs, notes):
-    """Copy the reference's weights into yours, run both; (index of the first weighted layer
-    whose input differs, or len(pairs) for the output, or None; the largest difference)."""
-    saved = [(mine.layer, mine.layer.get_weights()) for _, mine in pairs]
-    epsilons = [
-        (mine.layer, mine.layer.epsilon) for _, mine in pairs if hasattr(mine.layer, "epsilon")
-    ]
+def _first_difference(ref_graph, your_graph, pairs, notes):
+    """Copy the reference's weights into yours, run both on one random batch: (the index of
+    the first pair whose input differs, by how much), or (None, 0.0). Your weights are kept."""
+    layers = [(ref.layer, mine.layer) for ref, mine in pairs if ref.layer]
+    saved = [(mine, mine.get_weights(), getattr(mine, "epsilon", None)) for _, mine in layers]
     rng = np.random.default_rng(0)
     try:
-        _randomize(reference, rng)
-        for ref, mine in pairs:
-            _copy(ref.layer, mine.layer)
-            # epsilon is a setting of the implementation, not of the architecture the exercise
-            # is about; compare with the reference's and say so.
-            if getattr(ref.layer, "epsilon", None) != getattr(mine.layer, "epsilon", None):
+        _randomize([ref for ref, _ in layers], rng)
+        for ref, mine in layers:
+            _copy(ref, mine)
+            # Batch norm's epsilon is a setting of the implementation, not of the architecture
+            # the exercise is about: compare with the reference's, and say so.
+            if getattr(ref, "epsilon", None) != getattr(mine, "epsilon", None):
                 notes.add(
-                    f"your BatchNormalization epsilon is {mine.layer.epsilon:g}, the reference's "
-                    f"{ref.layer.epsilon:g}: compared with the reference's"
+                    f"your BatchNormalization epsilon is {mine.epsilon:g}, the reference's "
+                    f"{ref.epsilon:g}: compared with the reference's"
                 )
-                mine.layer.epsilon = ref.layer.epsilon
-        shape = (2, *reference.graph.inputs[0].shape[1:])
-        inputs = rng.normal(0.0, 1.0, shape).astype("float32")
-        values = zip(_values(reference, inputs), _values(yours, inputs))
-        for index, difference in enumerate(_difference(*pair) for pair in values):
-            if difference > TOLERANCE:
-                return index, difference
-        return None, 0.0
+                mine.epsilon = ref.epsilon
+        batch = rng.normal(size=(2, *ref_graph.inputs[0].shape[1:])).astype("float32")
+        ref_values = _values(ref_graph, [ref for ref, _ in pairs], batch)
+        your_values = _values(your_graph, [mine for _, mine in pairs], batch)
+        differences = [_difference(*values) for values in zip(ref_values, your_values)]
+        return next(((i, d) for i, d in enumerate(differences) if d > TOLERANCE), (None, 0.0))
     finally:
-        for layer, weights in saved:
-            layer.set_weights(weights)
-        for layer, epsilon in epsilons:
-            layer.epsilon = epsilon
+        for mine, weights, epsilon in saved:
+            mine.set_weights(weights)
+            if epsilon is not None:
+                mine.epsilon = epsilon
 
 
-def _compare(reference_model, your_model, hint, notes):
-    """None if your model matches the reference's, else the failure (headline, finding)."""
-    reference = _structure(reference_model, "the reference's")
-    yours = _structure(your_model, "your")
-    pairs = _align(reference.weighted, yours.weighted)
-    ref_in, your_in = reference.graph.inputs[0].shape, yours.graph.inputs[0].shape
-    if tuple(ref_in) != tuple(your_in):
+def _compare(reference_model, your_model, notes):
+    """None if your model matches the reference's, else the failure: (headline, finding)."""
+    ref_graph, ref_table, ref_calls = _structure(reference_model, "the reference's")
+    your_graph, your_table, your_calls = _structure(your_model, "your")
+    ref_input, your_input = tuple(ref_graph.inputs[0].shape), tuple(your_graph.inputs[0].shape)
+    if ref_input != your_input:
         raise _Mistake(
-            f"Input shape: your model takes {tuple(your_in)}, the checker asked for "
-            f"{tuple(ref_in)}: build keras.Input from the `input_shape` argument."
+            f"Input shape: your model takes {your_input}, the checker asked for {ref_input}: "
+            "build its keras.Input from the `input_shape` argument."
         )
-    if reference.output_shape != yours.output_shape:
-        headline = (
-            f"Output shape: yours is {yours.output_shape}, the reference's {reference.output_shape}"
-        )
-        return headline, _shape_finding(pairs, reference, yours)
+    pairs = _align(ref_calls, your_calls)
+
+    ref_output, your_output = ref_calls[-1].shapes()[1], your_calls[-1].shapes()[1]
+    if ref_output != your_output:
+        finding = _shape_or_count_finding(pairs, lambda r, y: r.shapes()[1] != y.shapes()[1])
+        return f"Output shape: yours is {your_output}, the reference's {ref_output}", finding
 
     finding = _count_finding(pairs)
     if finding:
-        ref_total, your_total = totals(reference.table)["params"], totals(yours.table)["params"]
-        headline = (
-            f"Parameters: yours has {your_total:,}, the reference {ref_total:,}"
-            if ref_total != your_total
-            else f"Parameters: the same {ref_total:,} in all, but not layer by layer"
-        )
-        return headline, finding
+        ref_total, your_total = totals(ref_table)["params"], totals(your_table)["params"]
+        if ref_total != your_total:
+            return f"Parameters: yours has {your_total:,}, the reference {ref_total:,}", finding
+        return f"Parameters: the same {ref_total:,} in all, but not layer by layer", finding
 
-    first, difference = _first_difference(reference, yours, pairs, notes)
+    first, difference = _first_difference(ref_graph, your_graph, pairs, notes)
     if first is not None:
-        where = f"at the input of {pairs[first][0].name}" if first < len(pairs) else "at the output"
+        call = pairs[first][0]
+        where = call.name if call.layer is None else f"the input of {call.name}"
         how = "of another shape" if difference == float("inf") else f"off by {difference:.2g}"
         headline = (
             "Function: with the reference's weights copied in, yours computes other values "
-            f"(first {where}: {how})"
+            f"(first at {where}: {how})"
         )
-        return headline, _function_finding(pairs, reference, yours, first)
+        return headline, _function_finding(pairs, first)
 
     # Dropout acts only in training, so the function cannot show it: compare it as written.
-    findings = (
-        _steps_finding(ref, mine, after, training=True) for ref, mine, after in _walk(pairs)
-    )
-    finding = next(filter(None, findings), None) or _tail_finding(reference, yours, training=True)
+    finding = _first(_steps_finding(*walked, training=True) for walked in _walk(pairs))
     if finding:
         headline = (
             "Training-time layers: yours computes the reference's function, but its dropout "
@@ -639,7 +591,7 @@ def _check(cases, hint, solution, success, raise_on_failure):
     for label, build_reference, build_yours in cases:
         try:
             your_model = build_yours()
-            failure = _compare(build_reference(), your_model, hint, notes)
+            failure = _compare(build_reference(), your_model, notes)
         except _Mistake as mistake:
             errors.append(f"{mistake} [{label}]" if label else str(mistake))
             continue
@@ -921,7 +873,7 @@ INCEPTION_CASES = (("3a", (8, 8, 48)), ("4a", (8, 8, 120)))
 
 def _inception_hint(finding):
     f = finding
-    if f.kind == "steps" and f.ref is not None and f.ref.name.endswith("_pool_proj"):
+    if f.kind == "steps" and f.ref.layer and f.ref.name.endswith("_pool_proj"):
         if not any("pool" in step for step in f.your_value):
             return (
                 "the pool branch projects before pooling: the reference max-pools the module's "
@@ -970,7 +922,7 @@ BOTTLENECK_CASES = ((16, 1, (8, 8, 64)), (16, 1, (8, 8, 16)), (32, 2, (8, 8, 64)
 
 def _resnet_hint(finding):
     f = finding
-    if f.kind == "steps" and f.ref is None and "add" in f.ref_value:  # the steps after the add
+    if f.kind == "steps" and f.ref.layer is None and "add" in f.ref_value:  # after the add
         mine = f.your_value
         if "add" in mine and "ReLU" in mine[: mine.index("add")]:
             return "ReLU before the add: the block outputs relu(F(x) + shortcut), the ReLU after the addition"
