@@ -239,18 +239,21 @@ def _structure(model, whose):
             f"{whose.capitalize()} model has {len(graph.inputs)} inputs and "
             f"{len(graph.outputs)} outputs; the exercise needs one of each."
         )
+    order = _canonical_order(graph)
+    shared = [n.operation for n in order if _has_weights(n.operation)]
+    shared = next((layer for layer in shared if shared.count(layer) > 1), None)
+    if shared is not None:
+        raise _Mistake(
+            f"{whose.capitalize()} model calls its layer '{shared.name}' more than once, so the "
+            "calls share one set of weights: give each step its own layer."
+        )
     rows = table.set_index("name")
     weighted, steps = [], []
-    for node in _canonical_order(graph):
+    for node in order:
         layer = node.operation
         if not _has_weights(layer):
             steps += _steps(layer)
             continue
-        if any(w.layer is layer for w in weighted):
-            raise _Mistake(
-                f"{whose.capitalize()} model calls its layer '{layer.name}' more than once, so "
-                "the calls share one set of weights: give each step its own layer."
-            )
         padding, probe = None, node.input_tensors[0]
         if isinstance(layer, L.Conv2D):
             padding = _padding(layer, node)
@@ -382,7 +385,7 @@ def _explain(finding):
                 f"The reference normalizes{where} ({ref.name}); yours has no BatchNormalization "
                 "there."
             )
-        return f"{ref.name} is missing", (
+        return f"the layer {ref.name} is missing", (
             f"The reference has {ref.name} ({ref.describe()}){where}; yours has no such layer."
         )
     if f.kind == "extra":
@@ -391,11 +394,6 @@ def _explain(finding):
         return "the same layers in another order", (
             f"Where the reference has {ref.name} ({ref.describe()}), yours has '{mine.name}' "
             f"({mine.describe()})."
-        )
-    if f.kind == "kind":
-        return f"a {mine.kind} where the reference has a {ref.kind}", (
-            f"{yours.capitalize()} is a {mine.describe()}; the reference's {ref.name} is a "
-            f"{ref.describe()}."
         )
     if f.kind == "config":
         return _explain_config(f, yours)
@@ -413,8 +411,9 @@ def _explain(finding):
             f"{where}, the reference applies {_words(f.ref_value)}; yours applies "
             f"{_words(f.your_value)}."
         )
-    if f.kind == "params":
-        return "a layer of another size", (
+    if f.kind in ("kind", "params"):
+        label = f"a {mine.kind} where the reference has a {ref.kind}"
+        return label if f.kind == "kind" else "a layer of another size", (
             f"{yours.capitalize()} is a {mine.describe()}; the reference's {ref.name} is a "
             f"{ref.describe()}."
         )
@@ -616,18 +615,31 @@ def _check_callable(argument, value, expected):
         )
 
 
+def _call(what, where, function, *args, **kwargs):
+    """Call the learner's code: an exception there becomes a failing verdict that says where,
+    not a traceback from deep inside Keras."""
+    try:
+        return function(*args, **kwargs)
+    except Exception as error:
+        text = str(error).strip()
+        merge = any(words in text for words in ("incompatible shapes", "matching shapes"))
+        hint = (
+            " The branches must have the same shape where they meet: check each one's padding, "
+            "stride and width (where a block changes the shape, its shortcut needs a projection)."
+            if merge
+            else ""
+        )
+        raise _Mistake(
+            f"Your {what} raised {type(error).__name__} {where}: "
+            f"{text.splitlines()[0] if text else ''}{hint} Call it yourself to see the traceback."
+        ) from None
+
+
 def _block(function, what, input_shape, *args, **kwargs):
     """A model from a fresh input through `function`: a learner's block or the reference's."""
     inputs = keras.Input(shape=input_shape)
-    shape = (None, *input_shape)
-    try:
-        outputs = function(inputs, *args, **kwargs)
-    except Exception as error:  # the learner's own code: say so, without a deep traceback
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise _Mistake(
-            f"Your {what} raised {type(error).__name__} on a {shape} input: {first_line} "
-            f"Call it yourself on keras.Input(shape={input_shape}) to see where."
-        ) from None
+    where = f"on a {(None, *input_shape)} input"
+    outputs = _call(what, where, function, inputs, *args, **kwargs)
     if not isinstance(outputs, keras.KerasTensor):
         hint = " (did you forget `return`?)" if outputs is None else ""
         raise _Mistake(
@@ -638,15 +650,8 @@ def _block(function, what, input_shape, *args, **kwargs):
 
 
 def _network(build, what, **kwargs):
-    try:
-        model = build(**kwargs)
-    except Exception as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        arguments = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-        raise _Mistake(
-            f"Your {what} raised {type(error).__name__} when called with {arguments}: "
-            f"{first_line} Call it yourself to see where."
-        ) from None
+    where = f"when called with {', '.join(f'{k}={v!r}' for k, v in kwargs.items())}"
+    model = _call(what, where, build, **kwargs)
     if not isinstance(model, keras.Model):
         raise _Mistake(
             f"Your {what} returned {type(model).__name__}; it must return a keras.Model."

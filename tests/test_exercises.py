@@ -91,6 +91,35 @@ def test_answers_that_cannot_be_built_get_a_verdict():
         exercises.check_alexnet(lambda input_shape, classes: 3),
         "returned int; it must return a keras.Model",
     )
+    rejected(
+        exercises.check_basic_block(lambda x, filters, strides: [x, x]),
+        "returned list; it must return the output tensor",
+    )
+    hard_coded = partial(my_alexnet_cifar, (64, 64, 3))  # the input_shape it is given is ignored
+    rejected(
+        exercises.check_alexnet(lambda input_shape, classes: hard_coded(classes)),
+        r"Input shape: your model takes \(None, 64, 64, 3\), the checker asked for \(None, 32, 32, 3\)",
+    )
+
+    def shared(x, filters, strides):  # one Conv2D object called twice shares its weights
+        conv = layers.Conv2D(filters, 3, padding="same")
+        return conv(layers.ReLU()(conv(x)))
+
+    rejected(
+        exercises.check_basic_block(shared),
+        "calls its layer '.*' more than once, so the calls share one set of weights",
+    )
+
+    def no_projection(x, filters, strides):  # right where the shape stays, wrong where it changes
+        y = layers.ReLU()(conv_bn(x, filters, 3, strides, "explicit", True))
+        return layers.ReLU()(layers.Add()([x, conv_bn(y, filters, 3, 1, "explicit", True)]))
+
+    rejected(
+        exercises.check_basic_block(no_projection),
+        r"Your basic block raised ValueError on a \(None, 8, 8, 16\) input: Inputs have incompatible",
+        "The branches must have the same shape where they meet",
+        r"\[filters=32, strides=2, input 8x8x16\]",
+    )
 
 
 # --- Chapter 1: C3 -----------------------------------------------------------------------------
@@ -188,7 +217,7 @@ def test_alexnet_rejects_the_copied_four_convolution_model():
     rejected(
         exercises.check_alexnet(alexnet.copied_alexnet, "one_tower", (67, 67, 3), 10),
         "Parameters: yours has 20,294,666, the reference 21,622,154",
-        "Likely mistake: Conv4 is missing",
+        "Likely mistake: The layer conv4 is missing",
         r"The reference has conv4 \(Conv2D 3x3, 384 filters: \(3\*3\*384 \+ 1\)\*384 = 1,327,488\) after conv3",
     )
 
