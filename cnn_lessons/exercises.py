@@ -26,6 +26,7 @@ import ast
 import difflib
 import inspect
 from collections import Counter
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import partial
 
@@ -582,6 +583,29 @@ def _failure(headline, finding, hint, label, solution):
     )
 
 
+@contextmanager
+def _float32():
+    """Build and run in float32 with full-precision products: under a mixed-precision policy
+    (the course sets one on GPUs) or TensorFloat-32, two correct ways of writing one layer would
+    differ by more than the tolerance. Keras's settings are restored afterwards."""
+    with ExitStack() as stack:
+        stack.callback(
+            keras.mixed_precision.set_global_policy, keras.mixed_precision.global_policy()
+        )
+        keras.mixed_precision.set_global_policy("float32")
+        if keras.backend.backend() == "tensorflow":
+            from tensorflow.config import experimental as tf_config
+
+            enabled = tf_config.tensor_float_32_execution_enabled()
+            stack.callback(tf_config.enable_tensor_float_32_execution, enabled)
+            tf_config.enable_tensor_float_32_execution(False)
+        elif keras.backend.backend() == "jax":
+            import jax
+
+            stack.enter_context(jax.default_matmul_precision("highest"))
+        yield
+
+
 def _check(cases, hint, solution, success, raise_on_failure):
     """Run each case: (label, reference model builder, your model builder). The first case
     that fails with a diagnosis gives the verdict; a case your code could not build, only if no
@@ -589,8 +613,8 @@ def _check(cases, hint, solution, success, raise_on_failure):
     errors, notes = [], set()
     for label, build_reference, build_yours in cases:
         try:
-            your_model = build_yours()
-            failure = _compare(build_reference(), your_model, notes)
+            with _float32():
+                failure = _compare(build_reference(), build_yours(), notes)
         except _Mistake as mistake:
             errors.append(f"{mistake} [{label}]" if label else str(mistake))
             continue

@@ -40,6 +40,22 @@ def test_raise_on_failure_raises_the_verdicts_message():
     assert exercises.check_c3(lenet.C3_CONNECTIONS, raise_on_failure=True)
 
 
+def test_checks_run_in_float32_and_leave_the_precision_policy_as_it_was():
+    seen = []
+
+    def spy(x, filters, strides):
+        seen.append(keras.mixed_precision.global_policy().name)
+        return resnet.basic_block(x, filters, strides, name="b")
+
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        accepted(exercises.check_basic_block(spy))
+        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert seen == ["float32", "float32"]
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
