@@ -173,11 +173,14 @@ class _Weighted:
         layer = self.layer
         if isinstance(layer, L.Conv2D):
             return [
-                ("filters", layer.filters), ("kernel_size", _pair(layer.kernel_size)),
-                ("strides", _pair(layer.strides)), ("padding", self.padding[0]),
-                ("dilation_rate", _pair(layer.dilation_rate)), ("groups", layer.groups),
+                ("filters", layer.filters),
+                ("kernel_size", _pair(layer.kernel_size)),
+                ("strides", _pair(layer.strides)),
+                ("padding", self.padding[0]),
+                ("dilation_rate", _pair(layer.dilation_rate)),
+                ("groups", layer.groups),
                 ("use_bias", layer.use_bias),
-            ]  # fmt: skip
+            ]
         if isinstance(layer, L.Dense):
             return [("units", layer.units), ("use_bias", layer.use_bias)]
         if isinstance(layer, SparseConv2D):
@@ -778,8 +781,8 @@ def _network_hint(classes):
             return f"the output layer has {finding.your_value} units, not classes={classes}"
         if finding.kind == "config" and finding.attribute == "groups":
             return (
-                f"groups={finding.your_value} where the reference has groups={finding.ref_value} "
-                "(groups=2 is the paper's two-GPU split)"
+                f"wrong groups: groups={finding.your_value} where the reference has "
+                f"groups={finding.ref_value} (groups=2 is the paper's two-GPU split)"
             )
         if finding.kind == "steps" and "flatten" in finding.ref_value:
             if "global average pool" in finding.your_value:
@@ -902,15 +905,18 @@ INCEPTION_CASES = (("3a", (8, 8, 48)), ("4a", (8, 8, 120)))
 
 def _inception_hint(finding):
     f = finding
-    if f.kind == "steps" and f.ref.layer and f.ref.name.endswith("_pool_proj"):
-        if not any("pool" in step for step in f.your_value):
-            return (
-                "the pool branch projects before pooling: the reference max-pools the module's "
-                "input, then projects it with the 1x1 pool proj convolution; yours does not pool "
-                "first (max(Wx) is not W max(x))"
-            )
-    if finding.kind == "order":
-        return "the branches in another order: concatenate them as Table 1 lists them, 1x1, 3x3, 5x5, pool proj"
+    pool_proj = f.kind == "steps" and f.ref.layer and f.ref.name.endswith("_pool_proj")
+    if pool_proj and not any("pool" in step for step in f.your_value):
+        return (
+            "the pool branch projects before pooling: the reference max-pools the module's "
+            "input, then projects it with the 1x1 pool proj convolution; yours does not pool "
+            "first (max(Wx) is not W max(x))"
+        )
+    if f.kind == "order":
+        return (
+            "the branches in another order: concatenate them as Table 1 lists them, 1x1, 3x3, "
+            "5x5, pool proj"
+        )
 
 
 def check_inception_module(inception_module, raise_on_failure=False):
@@ -925,18 +931,20 @@ def check_inception_module(inception_module, raise_on_failure=False):
         A `Verdict` against `googlenet.inception_module`, on rows 3a and 4a of Table 1 at a
         quarter of their widths (`googlenet.CIFAR_TABLE`).
     """
-    _check_callable(
-        "inception_module", inception_module,
-        "inception_module(x, n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj, name)",
-    )  # fmt: skip
+    signature = "inception_module(x, n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj, name)"
+    _check_callable("inception_module", inception_module, signature)
     cases = []
     for row, shape in INCEPTION_CASES:
         widths, name = googlenet.CIFAR_TABLE[row], f"inception_{row}"
-        cases.append((
-            f"row {row}, widths {widths}, input {'x'.join(map(str, shape))}",
-            partial(_block, googlenet.inception_module, "reference", shape, *widths, name=name),
-            partial(_block, inception_module, "inception module", shape, *widths, name=name),
-        ))  # fmt: skip
+        reference = partial(googlenet.inception_module, name=name)
+        yours = partial(inception_module, name=name)
+        cases.append(
+            (
+                f"row {row}, widths {widths}, input {'x'.join(map(str, shape))}",
+                partial(_block, reference, "reference", shape, *widths),
+                partial(_block, yours, "inception module", shape, *widths),
+            )
+        )
     success = (
         "Your module matches googlenet.inception_module on rows 3a and 4a: shapes, parameters "
         "layer by layer, and the function."
@@ -954,7 +962,7 @@ def _resnet_hint(finding):
     if f.kind == "steps" and f.ref.layer is None and "add" in f.ref_value:  # after the add
         mine = f.your_value
         if "add" in mine and "ReLU" in mine[: mine.index("add")]:
-            return "ReLU before the add: the block outputs relu(F(x) + shortcut), the ReLU after the addition"
+            return "ReLU before the add: the block outputs relu(F(x) + shortcut), ReLU last"
         if "add" in mine and "ReLU" not in mine[mine.index("add") :]:
             return "no ReLU after the add: the block outputs relu(F(x) + shortcut), never negative"
     if f.kind == "steps" and f.after.endswith("_0_bn") and "ReLU" in f.your_value:
@@ -1020,11 +1028,12 @@ def check_bottleneck_block(bottleneck_block, raise_on_failure=False):
 
 
 # --- Solutions ------------------------------------------------------------------------------------
+ALEXNET_WIRING = ("GROUPED", "NORMALIZED", "POOLED", "POOL_SIZE", "LRN", "DROPOUT", "_layers")
 SOLUTIONS = {
     # exercise: (module, the module-level names whose source makes the reference)
     "c3": (lenet, ("C3_CONNECTIONS", "lenet5")),
-    "alexnet": (alexnet, ("PAPER_CONVOLUTIONS", "PAPER_FULLY_CONNECTED", "GROUPED", "NORMALIZED", "POOLED", "_layers", "alexnet")),
-    "alexnet_cifar": (alexnet, ("CIFAR_CONVOLUTIONS", "CIFAR_FULLY_CONNECTED", "GROUPED", "NORMALIZED", "POOLED", "_layers", "alexnet_cifar")),
+    "alexnet": (alexnet, ("PAPER_CONVOLUTIONS", "PAPER_FULLY_CONNECTED", *ALEXNET_WIRING, "alexnet")),
+    "alexnet_cifar": (alexnet, ("CIFAR_CONVOLUTIONS", "CIFAR_FULLY_CONNECTED", *ALEXNET_WIRING, "alexnet_cifar")),
     "vgg_stacks": (vgg, ("parse", "conv_stacks")),
     "vgg": (vgg, ("parse", "conv_stacks", "CLASSIFIER", "DROPOUT", "vgg")),
     "inception_module": (googlenet, ("Conv", "_inception", "inception_module")),
@@ -1040,11 +1049,19 @@ def solution(exercise):
     exercise = check_choice("exercise", exercise, tuple(SOLUTIONS))
     module, names = SOLUTIONS[exercise]
     source = inspect.getsource(module)
-    found = {}
+    lines, found = source.splitlines(), {}
     for node in ast.parse(source).body:
         targets = [node.name] if hasattr(node, "name") else []
-        if isinstance(node, ast.Assign):
-            targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        if isinstance(node, ast.Assign):  # NAME = ... or NAME, OTHER = ...
+            targets = [n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+        first = node.lineno - 1  # with the comment lines just above it, which say why
+        while first and lines[first - 1].startswith("#"):
+            first -= 1
         for target in targets:
-            found[target] = ast.get_source_segment(source, node)
-    return f"# from {module.__name__}\n\n" + "\n\n\n".join(found[name] for name in names)
+            found[target] = ("\n".join(lines[first : node.end_lineno]), hasattr(node, "name"))
+    text = f"# from {module.__name__}\n"
+    for name, previous in zip(names, (None, *names)):
+        definition, is_def = found[name]
+        two_blank_lines = previous and (is_def or found[previous][1])  # around a def, as PEP 8
+        text += ("\n\n" if two_blank_lines else "\n") + definition + "\n"
+    return text

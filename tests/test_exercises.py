@@ -78,7 +78,7 @@ def test_solutions_are_the_packages_own_source(exercise):
     module, names = exercises.SOLUTIONS[exercise]
     assert source.startswith(f"# from {module.__name__}")
     for name in names:
-        assert re.search(rf"^(def {name}\(|{name} = )", source, re.M), name
+        assert re.search(rf"^(def {name}\(|{name}(, \w+)* = )", source, re.M), name
     compile(source, exercise, "exec")  # whole definitions, not fragments
 
 
@@ -269,7 +269,7 @@ def test_alexnet_names_other_mistakes():
     two_towers = partial(alexnet.alexnet, groups=2)
     rejected(
         check(two_towers, "one_tower", (67, 67, 3), 10),
-        r"Groups=2 where the reference has groups=1 \(groups=2 is the paper's two-GPU split\)",
+        r"Wrong groups: groups=2 where the reference has groups=1 \(groups=2 is the paper's two-GPU split\)",
     )
 
 
