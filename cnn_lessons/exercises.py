@@ -1032,14 +1032,23 @@ ALEXNET_WIRING = ("GROUPED", "NORMALIZED", "POOLED", "POOL_SIZE", "LRN", "DROPOU
 SOLUTIONS = {
     # exercise: (module, the module-level names whose source makes the reference)
     "c3": (lenet, ("C3_CONNECTIONS", "lenet5")),
-    "alexnet": (alexnet, ("PAPER_CONVOLUTIONS", "PAPER_FULLY_CONNECTED", *ALEXNET_WIRING, "alexnet")),
-    "alexnet_cifar": (alexnet, ("CIFAR_CONVOLUTIONS", "CIFAR_FULLY_CONNECTED", *ALEXNET_WIRING, "alexnet_cifar")),
+    "alexnet": (
+        alexnet,
+        ("PAPER_CONVOLUTIONS", "PAPER_FULLY_CONNECTED", *ALEXNET_WIRING, "alexnet"),
+    ),
+    "alexnet_cifar": (
+        alexnet,
+        ("CIFAR_CONVOLUTIONS", "CIFAR_FULLY_CONNECTED", *ALEXNET_WIRING, "alexnet_cifar"),
+    ),
     "vgg_stacks": (vgg, ("parse", "conv_stacks")),
     "vgg": (vgg, ("parse", "conv_stacks", "CLASSIFIER", "DROPOUT", "vgg")),
     "inception_module": (googlenet, ("Conv", "_inception", "inception_module")),
     "basic_block": (resnet, ("Conv", "BatchNorm", "conv_bn", "shortcut", "merge", "basic_block")),
-    "bottleneck_block": (resnet, ("Conv", "BatchNorm", "conv_bn", "shortcut", "merge", "bottleneck_block")),
-}  # fmt: skip
+    "bottleneck_block": (
+        resnet,
+        ("Conv", "BatchNorm", "conv_bn", "shortcut", "merge", "bottleneck_block"),
+    ),
+}
 
 
 def solution(exercise):

@@ -59,14 +59,26 @@ def test_checks_run_in_float32_and_leave_the_precision_policy_as_it_was():
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: exercises.check_basic_block(42), r"basic_block\(x, filters, strides\)\. Received: basic_block=42"),
-        (lambda: exercises.check_alexnet(alexnet.alexnet_cifar, variant="two"), "`variant` must be one of 'one_tower', 'cifar'. Received: variant='two'"),
+        (
+            lambda: exercises.check_basic_block(42),
+            r"basic_block\(x, filters, strides\)\. Received: basic_block=42",
+        ),
+        (
+            lambda: exercises.check_alexnet(alexnet.alexnet_cifar, variant="two"),
+            "`variant` must be one of 'one_tower', 'cifar'. Received: variant='two'",
+        ),
         (lambda: exercises.check_alexnet(alexnet.alexnet_cifar, classes=0), "Received: classes=0"),
-        (lambda: exercises.check_alexnet(alexnet.alexnet_cifar, "one_tower", (64, 64, 3)), "at least 67x67"),
+        (
+            lambda: exercises.check_alexnet(alexnet.alexnet_cifar, "one_tower", (64, 64, 3)),
+            "at least 67x67",
+        ),
         (lambda: exercises.check_vgg_stacks(vgg.conv_stacks, configs="F"), "Received: configs='F'"),
-        (lambda: exercises.solution("lenet"), "`exercise` must be one of 'c3', .* Received: exercise='lenet'"),
+        (
+            lambda: exercises.solution("lenet"),
+            "`exercise` must be one of 'c3', .* Received: exercise='lenet'",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_arguments_are_errors_not_verdicts(call, message):
     with pytest.raises(ValueError, match=message):
         call()
@@ -339,6 +351,7 @@ def my_vgg16(input_shape, classes):
 
 
 def test_vgg_accepts_vgg16_and_rejects_the_copied_one():
+    accepted(exercises.check_vgg(partial(vgg.vgg, "D")))
     accepted(exercises.check_vgg(my_vgg16), r"vgg\.vgg\('D'\) at \(64, 64, 3\) with 10 classes")
     copied = partial(vgg.copied_vgg16)  # it names its argument n_classes, and ignores it
     rejected(
@@ -356,8 +369,20 @@ def test_vgg_accepts_vgg16_and_rejects_the_copied_one():
 
 
 # --- Chapter 4: the inception module -------------------------------------------------------------
-def my_inception(x, n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj, name,
-                 relu_1x1=True, pool=layers.MaxPooling2D, order=(0, 1, 2, 3), size5=5):  # fmt: skip
+def my_inception(
+    x,
+    n1x1,
+    n3x3_reduce,
+    n3x3,
+    n5x5_reduce,
+    n5x5,
+    pool_proj,
+    name,
+    relu_1x1=True,
+    pool=layers.MaxPooling2D,
+    order=(0, 1, 2, 3),
+    size5=5,
+):
     """Another way to write it: the pool branch first, ReLUs as layers, names of its own."""
 
     def conv(filters, size, y):
@@ -454,10 +479,16 @@ def test_basic_block_accepts_the_reference_and_another_way():
 @pytest.mark.parametrize(
     "mistake, message",
     [
-        ("no_relu_after_add", "No ReLU after the add.*\n  After block_2_bn, the reference applies add, ReLU; yours applies add"),
-        ("relu_on_projection", "ReLU on the projection shortcut.*\n  After block_0_bn, the reference applies nothing; yours applies ReLU"),
+        (
+            "no_relu_after_add",
+            "No ReLU after the add.*\n  After block_2_bn, the reference applies add, ReLU; yours applies add",
+        ),
+        (
+            "relu_on_projection",
+            "ReLU on the projection shortcut.*\n  After block_0_bn, the reference applies nothing; yours applies ReLU",
+        ),
     ],
-)  # fmt: skip
+)
 def test_residual_blocks_reject_the_copied_mistakes(mistake, message):
     assert mistake in resnet.MISTAKES
     basic = exercises.check_basic_block(partial(resnet.basic_block, name="b", mistake=mistake))
