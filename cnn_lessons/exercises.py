@@ -263,7 +263,8 @@ def _structure(model, whose):
             padding = _padding(layer, node)
             producer = _history(probe)
             if isinstance(producer.operation, L.ZeroPadding2D):  # the convolution's own padding
-                steps, probe = steps[:-1], producer.input_tensors[0]
+                probe = producer.input_tensors[0]
+                steps = steps[:-1] if steps[-1:] == _steps(producer.operation) else steps
         row = rows.loc[layer.name]
         weighted.append(
             _Weighted(layer, steps, probe, node, int(row["params"]), row["formula"], padding)
@@ -293,10 +294,8 @@ def _align(reference, yours):
     missing from yours paired with None."""
     if [w.kind for w in reference] == [w.kind for w in yours]:
         return list(zip(reference, yours))
-    ref_signatures, your_signatures = (
-        [w.signature() for w in reference],
-        [w.signature() for w in yours],
-    )
+    ref_signatures = [w.signature() for w in reference]
+    your_signatures = [w.signature() for w in yours]
     matcher = difflib.SequenceMatcher(None, ref_signatures, your_signatures, autojunk=False)
     pairs = []
     for _, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -319,14 +318,10 @@ def _steps_finding(ref, yours, after, training=False):
     def keep(steps):
         return [s for s in steps if training or not s.startswith("dropout")]
 
-    if keep(ref.steps) != keep(yours.steps):
+    ref_steps, your_steps = keep(ref.steps), keep(yours.steps)
+    if ref_steps != your_steps:
         return _Finding(
-            "steps",
-            ref,
-            yours,
-            ref_value=keep(ref.steps),
-            your_value=keep(yours.steps),
-            after=after,
+            "steps", ref, yours, ref_value=ref_steps, your_value=your_steps, after=after
         )
 
 
