@@ -55,10 +55,16 @@ def _keras():
 
 
 def available():
-    """The devices Keras sees for data parallelism, named as Keras names them: the accelerators
-    if there are any ('gpu:0', 'gpu:1', ...), else the CPU ('cpu:0': one device, unless split by
-    `simulate_devices`). After `keras.distribution.initialize`, every host's devices (JAX)."""
-    return list(_keras().distribution.list_devices())
+    """The devices data parallelism can use, named as Keras names them: the accelerators if
+    there are any ('gpu:0', 'gpu:1', ...), else the CPU ('cpu:0': one device, unless split by
+    `simulate_devices`). On JAX after `keras.distribution.initialize`, every host's devices."""
+    keras = _keras()
+    if keras.backend.backend() == "tensorflow":  # TensorFlow's own list (logical devices)
+        import tensorflow as tf
+
+        found = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return [f"{d.device_type.lower()}:{d.name.split(':')[-1]}" for d in found]
+    return list(keras.distribution.list_devices())
 
 
 def resolve(devices):
@@ -148,10 +154,15 @@ class DataParallel:
         if self.backend == "jax":
             # the course shards files per host itself (pipeline.ImageFolder's `shard`), so each
             # host reads only its own: Keras's own sharding would read all, then drop most
-            self.distribution = keras.distribution.DataParallel(
-                devices=self.devices, auto_shard_dataset=False
-            )
-            self.hosts = self.distribution.num_processes
+            try:
+                self.distribution = keras.distribution.DataParallel(
+                    devices=self.devices, auto_shard_dataset=False
+                )
+            except TypeError:  # an older Keras, without that switch (nor its sharding)
+                self.distribution = keras.distribution.DataParallel(devices=self.devices)
+            import jax
+
+            self.hosts = jax.process_count()
         else:
             import tensorflow as tf
 

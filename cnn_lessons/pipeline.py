@@ -309,7 +309,7 @@ def train_on_files(model, data, recipe, seed=0, validation=None, verbose=True, c
     with training._Interrupted() as interrupted:
         epochs = training._Epochs(progress, interrupted, recipe, steps)
         model.fit(batches, epochs=recipe.epochs, steps_per_epoch=steps, validation_data=held,
-                  verbose=0, callbacks=[epochs, *callbacks])  # fmt: skip
+                  shuffle=False, verbose=0, callbacks=[epochs, *callbacks])  # fmt: skip
     seconds = time.perf_counter() - started
     trained = steps * recipe.batch_size
     held_out = 0 if validation is None else len(validation)
