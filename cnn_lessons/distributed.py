@@ -381,7 +381,13 @@ def _duration(hours):
         return f"{hours / 24:.1f} days"
     if hours >= 1:
         return f"{hours:.1f} h"
-    return f"{hours * 60:.1f} min"
+    if hours >= 1 / 60:
+        return f"{hours * 60:.1f} min"
+    return f"{hours * 3600:.1f} s"
+
+
+def _count(value):
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
 def markdown_table(rows, epochs=90):
@@ -395,7 +401,7 @@ def markdown_table(rows, epochs=90):
         if lr:
             cells.append(f"{row['learning_rate']:.4g}")
         cells += [f"{row['compute_ms']:,.1f}", f"{row['communication_ms']:,.1f}",
-                  f"{row['images_per_second']:,.0f}", f"{row['speedup']:.1f}x",
+                  _count(row["images_per_second"]), f"{row['speedup']:.1f}x",
                   _duration(row["epoch_hours"]), _duration(row["run_hours"])]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -265,6 +265,27 @@ def test_a_batch_that_does_not_split_over_the_devices_is_refused_before_training
     assert distributed.per_host_batch(256, 2) == 128
 
 
+def test_the_command_trains_on_the_devices_asked_for_and_refuses_others_at_once(
+    mnist_dir, tmp_path, capsys
+):
+    from cnn_lessons.cli import main
+
+    common = ["--dataset", "mnist", "--n-train", "1000", "--n-test", "200", "--epochs", "1",
+              "--output-dir", str(tmp_path)]  # fmt: skip
+    assert main(["train", "lenet5_modern", *common, "--devices", "all"]) == 0
+    record = json.loads((tmp_path / "lenet5_modern_mnist.json").read_text())
+    assert record["devices"] == len(distributed.available()) and record["n_train"] == 1000
+    capsys.readouterr()
+    assert main(["train", "lenet5_modern", *common, "--devices", "64"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Received: devices=64" in err
+    assert "epoch" not in err  # refused before any training
+    with pytest.raises(SystemExit) as usage:
+        main(["train", "lenet5_modern", "--devices", "two"])
+    assert usage.value.code == 2
+    assert "expected 'all' or a positive number, got 'two'" in capsys.readouterr().err
+
+
 def test_simulating_devices_after_the_backend_started_says_how_to_do_it():
     distributed.available()  # the backend starts (if no test started it before)
     with pytest.raises(RuntimeError, match="can no longer be split: call simulate_devices first"):
