@@ -191,7 +191,10 @@ def _train(args):
 
         parallel = DataParallel(args.devices)
         share = parallel.batch_per_device(recipe.batch_size)
-        spread = f", data-parallel over {parallel.count} devices ({share} images each per batch)"
+        plural = "s" * (parallel.count != 1)
+        spread = (
+            f", data-parallel over {parallel.count} device{plural} ({share} images each per batch)"
+        )
     default_train, default_test = plan.sizes(mode_name) if chapters_own else (None, None)
     dataset = data.load(
         dataset_name, args.n_train or default_train, args.n_test or default_test, args.seed,
