@@ -240,9 +240,11 @@ def train_data_parallel(model, data, recipe, devices, validation=None, **options
     # each host feeds its own share of every global batch (one host: all of it)
     here = recipe.replace(batch_size=per_host_batch(recipe.batch_size, parallel.hosts))
     replica = parallel.replicate(model)
-    with parallel.scope():
-        run = training.train(replica, data, here, validation=validation, **options)
-    model.set_weights(replica.get_weights())
+    try:
+        with parallel.scope():
+            run = training.train(replica, data, here, validation=validation, **options)
+    finally:  # a run stopped by Ctrl-C or a NaN leaves `model` as one device would have
+        model.set_weights(replica.get_weights())
     run.recipe, run.devices = recipe, parallel.count
     return run
 

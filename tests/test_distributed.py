@@ -231,6 +231,16 @@ def test_two_devices_train_the_same_on_files_through_the_pipeline(two_devices):
     assert len(report["files_val_loss"][1]) == 2
 
 
+def test_the_arithmetic_and_the_pipeline_module_import_no_framework():
+    probe = (
+        "import sys\nimport cnn_lessons.distributed, cnn_lessons.pipeline, cnn_lessons.course\n"
+        "print(sorted({'keras', 'tensorflow', 'jax'} & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
 # --- Asking for devices --------------------------------------------------------------------------
 
 
@@ -271,7 +281,7 @@ def test_the_command_trains_on_the_devices_asked_for_and_refuses_others_at_once(
     from cnn_lessons.cli import main
 
     common = ["--dataset", "mnist", "--n-train", "1000", "--n-test", "200", "--epochs", "1",
-              "--output-dir", str(tmp_path)]  # fmt: skip
+              "--precision", "float32", "--output-dir", str(tmp_path)]  # fmt: skip
     assert main(["train", "lenet5_modern", *common, "--devices", "all"]) == 0
     record = json.loads((tmp_path / "lenet5_modern_mnist.json").read_text())
     assert record["devices"] == len(distributed.available()) and record["n_train"] == 1000
