@@ -1,7 +1,7 @@
 # The two commands of the README: `make lab` starts the course, `make test` runs every test.
 # Both first build .venv from requirements-lock.txt (once; again when the lock changes).
-# `make test` runs the whole suite on TensorFlow, then the builders, layer_table and a short
-# training run again on JAX, the second backend (requirements-jax.txt).
+# `make test` runs the whole suite on TensorFlow, then the builders, layer_table, the trainer
+# and chapter 1's notebook in quick mode again on JAX, the second backend (requirements-jax.txt).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -24,7 +24,8 @@ lab: install
 test: install
 	$(BIN)/python -m pytest
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -m "not imagenet_size" \
-		tests/test_lenet.py tests/test_layers.py tests/test_arithmetic.py tests/test_training.py
+		tests/test_lenet.py tests/test_layers.py tests/test_arithmetic.py tests/test_training.py \
+		"tests/test_notebooks.py::test_papermill_run_reaches_the_stated_accuracy[01_lenet5]"
 
 # `make test-min` and `make test-colab` test the versions pyproject.toml promises, not the lock's:
 # each builds its environment from scratch (.venv-min from requirements-min.txt, every declared

@@ -81,15 +81,16 @@ def _mode_name(mode):
 # Each chapter's plan. Recipes were chosen on the validation share (see each notebook's training
 # section); the test set is touched once, at the end of a run.
 _LENET = Recipe(optimizer="adam", learning_rate=2e-3, batch_size=128)
-_ALEXNET = Recipe(optimizer="adam", learning_rate=1e-3, batch_size=128)
+_ALEXNET = Recipe(optimizer="adam", learning_rate=1e-3, warmup=0.1, batch_size=128, flip=True)
 _VGG = Recipe(optimizer="adam", learning_rate=2e-3, batch_size=64, flip=True)
 _GOOGLENET = Recipe(optimizer="adam", learning_rate=4e-3, batch_size=64, output_weights=(1.0, 0.3))
 # The paper's CIFAR recipe (section 4.2): SGD with momentum 0.9, weight decay 1e-4, peak 0.1 for
 # batches of 128 (scaled here to 64), flips and 4-pixel shifts; a warm-up and a cosine replace
-# the paper's steps in these short runs.
+# the paper's steps in these short runs, and the shifts, which cost 6 points of validation
+# accuracy in 4 epochs (benchmarks/RESULTS.md), are left out.
 _RESNET = Recipe(
     optimizer="sgd", learning_rate=0.05, momentum=0.9, weight_decay=1e-4, warmup=1 / 3,
-    batch_size=64, flip=True, shift=4, bn_momentum=0.9,
+    batch_size=64, flip=True, bn_momentum=0.9,
 )  # fmt: skip
 _CIFAR_IMAGES = {"quick": (2_000, 1_000), "cpu": (10_000, 5_000), "gpu": (None, None)}
 
@@ -106,7 +107,7 @@ CHAPTERS = {
     "02_alexnet": Plan(
         dataset="cifar10",
         models=("alexnet_cifar",),
-        recipes={"quick": _ALEXNET.replace(epochs=3), "cpu": _ALEXNET.replace(epochs=6),
+        recipes={"quick": _ALEXNET.replace(epochs=3), "cpu": _ALEXNET.replace(epochs=7),
                  "gpu": _ALEXNET.replace(epochs=30)},
         images=_CIFAR_IMAGES,
         floors={"quick": {"cifar_test_accuracy": 0.16}, "cpu": {"cifar_test_accuracy": 0.50}},
@@ -131,8 +132,8 @@ CHAPTERS = {
     "05_resnet": Plan(
         dataset="cifar10",
         models=("resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "plain20", "plain56"),
-        recipes={"quick": _RESNET.replace(epochs=1), "cpu": _RESNET.replace(epochs=3),
-                 "gpu": _RESNET.replace(epochs=30, batch_size=128, learning_rate=0.1)},
+        recipes={"quick": _RESNET.replace(epochs=2), "cpu": _RESNET.replace(epochs=4),
+                 "gpu": _RESNET.replace(epochs=30, batch_size=128, learning_rate=0.1, shift=4)},
         images=_CIFAR_IMAGES,
         floors={"quick": {"resnet20_test_accuracy": 0.15}, "cpu": {"resnet20_test_accuracy": 0.45}},
     ),

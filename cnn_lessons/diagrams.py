@@ -2,7 +2,7 @@
 
 Every figure builds the network (or the block) with the chapter's own builder and reads the
 names, widths and output shapes it draws from the built layers, so a change to a table such as
-`vgg.TABLE_1` or `googlenet.TABLE1` changes the model and the figure together: nothing is typed
+`vgg.TABLE_1` or `googlenet.TABLE_1` changes the model and the figure together: nothing is typed
 twice. Matplotlib only. Each function returns a closed Figure, as everything in `plots` does.
 
 The drawing helpers work in inches: `_canvas` gives an axes whose data coordinates are inches from
@@ -515,7 +515,7 @@ def googlenet_architecture(aux_heads=True):
     the pools and LRNs, conv2), the nine inception modules 3a ... 5b with their output shapes and
     the pools between the stages, then the classifier; with `aux_heads`, the two auxiliary
     classifiers branching off 4a and 4d. Drawn from the built `googlenet(aux_heads=...)`, which
-    walks `googlenet.STEM`, `TABLE1`, `STAGES` and `AUX_HEADS`."""
+    walks `googlenet.STEM`, `TABLE_1`, `STAGES` and `AUX_HEADS`."""
     aux_heads = check_flag("aux_heads", aux_heads)
     model = googlenet.googlenet(aux_heads=aux_heads)
     shapes = _shapes(model)
@@ -560,22 +560,22 @@ def googlenet_architecture(aux_heads=True):
 def inception_module(label, input_channels=None, size=None):
     """One inception module of Table 1, as the paper's Figure 2b draws it, bottom-up: the
     previous layer; four branches (1x1; a 1x1 reduce then 3x3; a 1x1 reduce then 5x5; a 3x3 max
-    pool then the 1x1 pool projection), their widths from `googlenet.TABLE1`; and the filter
+    pool then the 1x1 pool projection), their widths from `googlenet.TABLE_1`; and the filter
     concatenation, which adds up their maps.
 
     Args:
-        label: the module's row of `googlenet.TABLE1`: "3a", "3b", "4a", ... "5b".
+        label: the module's row of `googlenet.TABLE_1`: "3a", "3b", "4a", ... "5b".
         input_channels, size: the maps the module sees (channels, and height = width); by
             default those of the paper's network, read from the built model (3a: 192 at 28x28).
     """
-    label = check_choice("label", label, tuple(googlenet.TABLE1))
+    label = check_choice("label", label, tuple(googlenet.TABLE_1))
     if input_channels is None or size is None:
         seen = googlenet.googlenet().get_layer(f"inception_{label}_1x1").input.shape
         input_channels = seen[-1] if input_channels is None else input_channels
         size = seen[1] if size is None else size
     input_channels = positive_int("input_channels", input_channels)
     size = positive_int("size", size)
-    n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj = googlenet.TABLE1[label]
+    n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj = googlenet.TABLE_1[label]
     branches = [  # each branch's boxes, bottom to top: (text, kind)
         [(f"1x1 conv, {n1x1}", "conv1x1")],
         [(f"1x1 conv, {n3x3_reduce}\n(#3x3 reduce)", "conv1x1"), (f"3x3 conv, {n3x3}", "conv")],

@@ -34,7 +34,7 @@ from .validation import (
 
 # Table 1, the inception rows: the paper's six columns, in the paper's order.
 COLUMNS = ("#1x1", "#3x3 reduce", "#3x3", "#5x5 reduce", "#5x5", "pool proj")
-TABLE1 = {
+TABLE_1 = {
     #      #1x1 #3x3r #3x3 #5x5r #5x5 pool proj       input          -> output (at 224 px)
     "3a": (64, 96, 128, 16, 32, 32),  #         28x28x192 -> 28x28x256
     "3b": (128, 128, 192, 32, 96, 64),  #       28x28x256 -> 28x28x480
@@ -55,7 +55,7 @@ STAGES = (("3a", "3b"), ("4a", "4b", "4c", "4d", "4e"), ("5a", "5b"))
 AUX_HEADS = {"4a": "aux1", "4d": "aux2"}
 AUX_LOSS_WEIGHT = 0.3  # section 5: the auxiliary losses are added to the total with weight 0.3
 # Table 1's rows that have parameters, in its order; `table1_row` names each layer's row.
-TABLE1_ROWS = ("conv1", "conv2", *TABLE1, "linear")
+TABLE_1_ROWS = ("conv1", "conv2", *TABLE_1, "linear")
 
 # The stem and the three stage pools halve the map five times ('same' padding rounds up), and the
 # 7x7 average pool needs a 7x7 map: ceil(n / 32) >= 7, so n >= 6 * 32 + 1 = 193. Inputs of 193 to
@@ -210,7 +210,7 @@ def googlenet(
 
     aux_head = partial(auxiliary_head, classes=classes, classifier_activation=classifier_activation)
     # 28x28x256 (3a) ... 28x28x480 (3b) -> 14x14 (4a..4e) -> 7x7x1024 (5b)
-    x, aux_outputs = _modules(x, STAGES, TABLE1, aux_heads, aux_head)
+    x, aux_outputs = _modules(x, STAGES, TABLE_1, aux_heads, aux_head)
 
     x = layers.AveragePooling2D(7, strides=1, name="avg_pool")(x)  # 1x1x1024
     x = layers.Flatten(name="flatten")(x)
@@ -224,7 +224,7 @@ def googlenet(
 # The CIFAR-10 adaptation: Table 1's rows at a quarter of their widths (every paper width is a
 # multiple of 4), modules 3a to 4c only, and a one-conv stem.
 CIFAR_WIDTH_DIVISOR = 4
-CIFAR_TABLE = {label: tuple(w // CIFAR_WIDTH_DIVISOR for w in row) for label, row in TABLE1.items()}
+CIFAR_TABLE = {label: tuple(w // CIFAR_WIDTH_DIVISOR for w in row) for label, row in TABLE_1.items()}
 CIFAR_STAGES = (("3a", "3b"), ("4a", "4b", "4c"))
 CIFAR_STEM = STEM["conv2"] // CIFAR_WIDTH_DIVISOR  # 48 maps, what 3a sees in the paper, quartered
 # Two halvings (stem pool, pool3) leave 8x8 at 32 px; the auxiliary head's 5x5 pool needs a 5x5

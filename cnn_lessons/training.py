@@ -6,7 +6,9 @@ metrics as JSON, where the notebook tests read them. `cnn-lessons train` and the
 the same `train`.
 """
 
+import contextlib
 import json
+import logging
 import math
 import os
 import time
@@ -128,6 +130,25 @@ def steps_per_epoch(n_images, batch_size, validation_split=0.1):
     return math.ceil(split(n_images, batch_size, validation_split)[0] / batch_size)
 
 
+class _NotRetracing(logging.Filter):
+    """Drops TensorFlow's warning that functions were "retraced" too often. It counts traces
+    across models, and a chapter builds many: each new model's steps must be traced once, as
+    they are, which is not the mistake the warning is about."""
+
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _new_models_trace_once():
+    quiet = _NotRetracing()
+    logging.getLogger("tensorflow").addFilter(quiet)
+    try:
+        yield
+    finally:
+        logging.getLogger("tensorflow").removeFilter(quiet)
+
+
 def predict_classes(model, x, batch_size=512):
     """Predicted class per image: argmax of probabilities or logits, argmin of RBF penalties.
     For a model with several outputs (GoogLeNet's auxiliary heads), the first: the main one.
@@ -139,10 +160,11 @@ def predict_classes(model, x, batch_size=512):
         raise ValueError("There are no images to predict. Received: 0 images")
     size = min(batch_size, len(x))
     padded = np.concatenate([x, np.zeros((-len(x) % size, *x.shape[1:]), x.dtype)])
-    outputs = [
-        keras.tree.flatten(model.predict_on_batch(padded[start : start + size]))[0]
-        for start in range(0, len(padded), size)
-    ]
+    with _new_models_trace_once():
+        outputs = [
+            keras.tree.flatten(model.predict_on_batch(padded[start : start + size]))[0]
+            for start in range(0, len(padded), size)
+        ]
     outputs = np.concatenate([np.asarray(o) for o in outputs])[: len(x)]
     smallest = output_kind(model) == "penalties"
     return np.argmin(outputs, axis=-1) if smallest else np.argmax(outputs, axis=-1)
@@ -516,7 +538,7 @@ def train(model, data, recipe, seed=0, validation=None, verbose=True, callbacks=
     progress = Progress(recipe.epochs, kind=None if verbose else "silent")
     fit = partial(model.fit, batch_size=recipe.batch_size, validation_data=validation, verbose=0)
     started = time.perf_counter()
-    with _Interrupted() as interrupted:
+    with _Interrupted() as interrupted, _new_models_trace_once():
         epochs = _Epochs(progress, interrupted, recipe, steps)
         if recipe.flip or recipe.shift:
             _augmented_epochs(

@@ -25,3 +25,15 @@ def mnist_dir():
 def cifar10_dir():
     """The folder with cifar10.npz (the full set or a class-balanced subset of it)."""
     return _folder_with("cifar10", complete=False)
+
+
+@pytest.fixture(autouse=True)
+def _float32_after_each_test():
+    """`training.configure` (the CLI's `train`, a notebook's settings cells) sets Keras's global
+    precision policy, and on a CPU where bfloat16 measured faster it chooses that: put float32
+    back after every test, so one test's choice never leaks into the next."""
+    yield
+    import sys
+
+    if "keras" in sys.modules:
+        sys.modules["keras"].mixed_precision.set_global_policy("float32")

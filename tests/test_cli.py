@@ -90,8 +90,8 @@ def test_every_command_has_help(command, capsys):
 
 
 def test_train_saves_the_model_and_a_json_record(mnist_dir, tmp_path, capsys):
-    assert main(["train", "lenet5_modern", "--dataset", "mnist", "--n-train", "2000",
-                 "--n-test", "500", "--epochs", "1", "--output-dir", str(tmp_path)]) == 0  # fmt: skip
+    assert main(["train", "lenet5_modern", "--dataset", "mnist", "--n-train", "2000", "--n-test",
+                 "500", "--epochs", "1", "--precision", "float32", "--output-dir", str(tmp_path)]) == 0  # fmt: skip
     out = capsys.readouterr().out
     assert "epoch 1/1" in out and "test accuracy" in out and "training took" in out
     assert "with chapter 01_lenet5's cpu recipe: Adam; peak learning rate 0.002" in out

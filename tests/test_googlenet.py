@@ -9,8 +9,8 @@ from cnn_lessons.arithmetic import block_totals, compare_blocks, layer_table, to
 from cnn_lessons.googlenet import (
     CIFAR_TABLE,
     COLUMNS,
-    TABLE1,
-    TABLE1_ROWS,
+    TABLE_1,
+    TABLE_1_ROWS,
     auxiliary_head,
     copied_inception_module,
     googlenet,
@@ -63,7 +63,7 @@ def image():
 
 
 def test_table_is_papers_table_one():
-    assert {label: row[1:] for label, row in PAPER_ROWS.items()} == TABLE1
+    assert {label: row[1:] for label, row in PAPER_ROWS.items()} == TABLE_1
     # each module's input is the previous module's output: 1x1 + 3x3 + 5x5 + pool proj
     labels = list(PAPER_ROWS)
     for before, after in zip(labels, labels[1:]):
@@ -138,7 +138,7 @@ def test_module_weights_are_our_computed_column(model):
     expected.update({label: module_formula(*row) for label, row in PAPER_ROWS.items()})
     expected["linear"] = 1024 * 1000
     assert module_weights(model) == expected
-    assert list(module_weights(model)) == list(TABLE1_ROWS)
+    assert list(module_weights(model)) == list(TABLE_1_ROWS)
     in_k = {row: round(weights / 1024, 1) for row, weights in module_weights(model).items()}
     assert in_k == {
         "conv1": 9.2, "conv2": 112.0, "3a": 159.5, "3b": 379.0, "4a": 366.8, "4b": 438.0,
@@ -354,7 +354,7 @@ def test_numpy_integers_and_bools_build_the_same_networks():
     inputs = keras.Input((28, 28, 192))
     row = np.array(PAPER_ROWS["3a"][1:])  # NumPy integers, as read from an array
     module = keras.Model(inputs, inception_module(inputs, *row, name="inception_3a"))
-    assert module.count_params() == module_formula(*PAPER_ROWS["3a"]) + sum(TABLE1["3a"])
+    assert module.count_params() == module_formula(*PAPER_ROWS["3a"]) + sum(TABLE_1["3a"])
     assert type(module.get_layer("inception_3a_1x1").filters) is int
 
 

@@ -310,7 +310,7 @@ def test_inception_module_refuses_bad_arguments(kwargs, message):
 
 @imagenet_size
 def test_googlenet_figures_follow_table1(monkeypatch):
-    monkeypatch.setitem(googlenet.TABLE1, "3a", (64, 96, 128, 16, 32, 64))  # pool proj 32 -> 64
+    monkeypatch.setitem(googlenet.TABLE_1, "3a", (64, 96, 128, 16, 32, 64))  # pool proj 32 -> 64
     assert "inception (3a)\n28x28x288" in texts(plots.googlenet_architecture())
     assert "filter concatenation: 64 + 128 + 32 + 64 = 288 maps, 28x28" in texts(
         plots.inception_module("3a")

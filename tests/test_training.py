@@ -277,3 +277,15 @@ def test_the_background_augmentation_of_a_gpu_run_gives_the_same_run(mnist, monk
         model, _ = _trained(lenet5("modern"), small, recipe, seed=5)
         kernels.append(model.get_layer("C1").get_weights()[0])
     np.testing.assert_array_equal(*kernels)
+
+
+def test_evaluating_many_new_models_prints_no_retracing_warning(capfd):
+    """A chapter builds and tests many models; TensorFlow counts their first traces together and
+    warns of "retracing", which misleads a learner: the trainer and `evaluate` drop that one
+    warning."""
+    x, y = np.zeros((8, 8, 8, 1), "float32"), np.zeros(8, "int64")
+    for _ in range(8):
+        model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
+                                  keras.layers.Dense(2, activation="softmax")])  # fmt: skip
+        training.evaluate(model, x, y)
+    assert "retracing" not in capfd.readouterr().err
