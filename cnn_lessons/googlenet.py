@@ -224,7 +224,9 @@ def googlenet(
 # The CIFAR-10 adaptation: Table 1's rows at a quarter of their widths (every paper width is a
 # multiple of 4), modules 3a to 4c only, and a one-conv stem.
 CIFAR_WIDTH_DIVISOR = 4
-CIFAR_TABLE = {label: tuple(w // CIFAR_WIDTH_DIVISOR for w in row) for label, row in TABLE_1.items()}
+CIFAR_TABLE = {
+    label: tuple(w // CIFAR_WIDTH_DIVISOR for w in row) for label, row in TABLE_1.items()
+}
 CIFAR_STAGES = (("3a", "3b"), ("4a", "4b", "4c"))
 CIFAR_STEM = STEM["conv2"] // CIFAR_WIDTH_DIVISOR  # 48 maps, what 3a sees in the paper, quartered
 # Two halvings (stem pool, pool3) leave 8x8 at 32 px; the auxiliary head's 5x5 pool needs a 5x5
