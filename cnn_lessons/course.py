@@ -99,7 +99,7 @@ _CIFAR_IMAGES = {"quick": (2_000, 1_000), "cpu": (10_000, 5_000), "gpu": (None, 
 # (validation_split=0) and are tested once. Its epochs per mode are the same-epochs contest's;
 # CONTEST_SECONDS is the same-seconds budget of each network, CONTEST_SEEDS how many seeds
 # (SEED, SEED + 1, ...) each network trains with per budget.
-CONTEST = Recipe(optimizer="adam", learning_rate=2e-3, batch_size=128, flip=True, shift=4,
+CONTEST = Recipe(optimizer="adam", learning_rate=2e-3, batch_size=64, flip=True, shift=4,
                  bn_momentum=0.9, validation_split=0.0)  # fmt: skip
 CONTEST_SECONDS = {"quick": 4, "cpu": 30, "gpu": 60}
 CONTEST_SEEDS = {"quick": 1, "cpu": 1, "gpu": 3}
