@@ -121,6 +121,18 @@ _seed = _argument(int, lambda v: v >= 0, "an integer >= 0")
 _positive = _argument(int, lambda v: v >= 1, "a positive integer")
 
 
+def _devices(text):
+    if text == "all":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 'all' or a positive number, got {text!r}")
+    return value
+
+
 def _summary(args):
     builder = _model_builder(args.model)  # before the imports: a typo is answered at once
     import pandas as pd
@@ -165,6 +177,16 @@ def _train(args):
     recipe = base.replace(
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate
     )
+    spread = ""
+    if args.devices is not None:  # before the data: a count this machine lacks, an uneven batch
+        from .distributed import DataParallel
+
+        parallel = DataParallel(args.devices)
+        share = parallel.batch_per_device(recipe.batch_size)
+        plural = "s" * (parallel.count != 1)
+        spread = (
+            f", data-parallel over {parallel.count} device{plural} ({share} images each per batch)"
+        )
     default_train, default_test = plan.sizes(mode_name) if chapters_own else (None, None)
     dataset = data.load(
         dataset_name, args.n_train or default_train, args.n_test or default_test, args.seed,
@@ -174,10 +196,10 @@ def _train(args):
     model = builder(input_shape=dataset.x_train.shape[1:], classes=len(dataset.class_names))
     print(
         f"training {args.model} on {len(dataset.x_train):,} {dataset_name} images in {mode}, "
-        f"seed {args.seed}, with {source}: {recipe.describe()}",
+        f"seed {args.seed}{spread}, with {source}: {recipe.describe()}",
         flush=True,
     )
-    run = training.train(model, dataset, recipe, seed=args.seed)
+    run = training.train(model, dataset, recipe, seed=args.seed, devices=args.devices)
     accuracy, _ = training.evaluate(model, dataset.x_test, dataset.y_test)
     record = {
         "model": args.model, "dataset": dataset_name, "chapter": chapter,
@@ -185,7 +207,7 @@ def _train(args):
         "recipe": dataclasses.asdict(recipe), "test_accuracy": round(accuracy, 4),
         "train_seconds": round(run.seconds, 2), "images_per_second": round(run.images_per_second, 1),
         "history": run.history, "backend": keras.backend.backend(), "keras": keras.__version__,
-        "device": mode.device, "precision": mode.precision,
+        "device": mode.device, "precision": mode.precision, "devices": run.devices,
     }  # fmt: skip
     model_path, record_path = runs.save(model, record, output_dir, f"{args.model}_{dataset_name}")
     print(
@@ -326,6 +348,8 @@ def parser():
     train.add_argument(
         "--learning-rate", type=_learning_rate, help="peak learning rate (default: the chapter's)"
     )
+    train.add_argument("--devices", type=_devices, help="train data-parallel on all the devices "
+                       "or N of them, each batch split evenly (default: one device)")  # fmt: skip
     train.add_argument("--seed", type=_seed, default=0)
     train.add_argument("--output-dir", default="runs", help="where the model and record go")
     train.set_defaults(run=_train)

@@ -159,6 +159,140 @@ CHAPTERS = {
 }  # fmt: skip
 
 
+# --- The papers' own training, at full scale (README: "When one machine is not enough") ----------
+
+
+def decoupled(l2, momentum):
+    """The decoupled weight decay (`Recipe.weight_decay`, Keras's `weight_decay`) that shrinks
+    the weights as fast as the papers' L2 penalty `l2` does under SGD with `momentum`: the
+    papers add l2 x weight to the gradient, so it goes through the momentum, which multiplies a
+    steady push by 1 / (1 - momentum); Keras shrinks the weights after the momentum, unmultiplied.
+    Exact for a weight that changes slowly; 5e-4 with momentum 0.9 is 5e-3."""
+    return l2 / (1 - momentum)
+
+
+@dataclass(frozen=True)
+class FullScalePlan:
+    """A paper's own training run at full scale, in the course's recipe format, so that
+    `training.train(model, data, plan.recipe, devices="all")` runs it as published. Far too long
+    for a CPU: the README's "When one machine is not enough" times it on 1, 8 and 64 devices.
+
+    Attributes:
+        dataset: "imagenet" (a folder of JPEG files: `pipeline.ImageFolder`) or "cifar10" (all
+            of it: `pipeline.full_cifar10`).
+        models: the registered models the paper trained this way; the first is the one timed.
+        recipe: the paper's recipe; its `batch_size` is the paper's global batch (all its GPUs
+            together), and its `weight_decay` the decoupled form of `paper_l2`.
+        image_size: the side of the training images (crops, for ImageNet).
+        images: training images per epoch.
+        paper_l2: the weight decay as the paper states it: an L2 penalty in the gradient.
+        source: where each number comes from.
+        deviations: what the recipe format cannot say as the paper did, and what stands in.
+    """
+
+    dataset: str
+    models: tuple
+    recipe: Recipe
+    image_size: int
+    images: int
+    paper_l2: float
+    source: str
+    deviations: tuple = ()
+
+    @property
+    def steps(self):
+        """Optimizer steps (iterations) of the whole run: the trainer's whole batches per epoch,
+        after the recipe's held-out share (`training.split`), times the epochs."""
+        from .training import steps_per_epoch
+
+        held = self.recipe.validation_split
+        total = round(self.images / (1 - held)) if held else self.images
+        return self.recipe.epochs * steps_per_epoch(total, self.recipe.batch_size, held)
+
+
+_IMAGENET = 1_281_167  # ILSVRC-2012 training images
+_PLATEAUS = (
+    "The paper divides the learning rate by 10 when the validation error stops improving, three "
+    "times, without dating the drops; the recipe format has fixed milestones, so three drops "
+    "evenly spaced (at 1/4, 1/2, 3/4 of the run) stand in for the plateaus."
+)
+_CROPS = (
+    "The pipeline's random-resized crops (8-100 % of the area, Szegedy et al. 2015, the modern "
+    "standard) and flips stand in for the paper's own augmentation"
+)
+
+FULL_SCALE = {
+    "alexnet_imagenet": FullScalePlan(
+        dataset="imagenet", models=("alexnet", "alexnet_one_tower"), image_size=227,
+        images=_IMAGENET, paper_l2=5e-4,
+        recipe=Recipe(optimizer="sgd", learning_rate=0.01, momentum=0.9,
+                      weight_decay=decoupled(5e-4, 0.9), schedule="steps",
+                      milestones=(0.25, 0.5, 0.75), batch_size=128, epochs=90, flip=True,
+                      validation_split=0.0),
+        source="Krizhevsky et al. 2012, section 5: SGD, batch 128, momentum 0.9, weight decay "
+               "0.0005, learning rate 0.01 divided by 10 when the validation error stopped "
+               "improving, three times; about 90 passes over the 1.2 million images, five to "
+               "six days on two GTX 580 GPUs",
+        deviations=(_PLATEAUS,
+                    f"{_CROPS} (random 224x224 patches of 256x256 images, flips, PCA colour "
+                    "noise).",
+                    "The paper's two GPUs split the model (its two towers: model parallelism); "
+                    "`devices` is data parallelism: every device holds both towers."),
+    ),
+    "vgg16_imagenet": FullScalePlan(
+        dataset="imagenet", models=("vgg16", "vgg11", "vgg13", "vgg19"), image_size=224,
+        images=_IMAGENET, paper_l2=5e-4,
+        recipe=Recipe(optimizer="sgd", learning_rate=0.01, momentum=0.9,
+                      weight_decay=decoupled(5e-4, 0.9), schedule="steps",
+                      milestones=(0.25, 0.5, 0.75), batch_size=256, epochs=74, flip=True,
+                      validation_split=0.0),
+        source="Simonyan and Zisserman 2014, section 3.1: SGD, batch 256, momentum 0.9, L2 "
+               "penalty 5e-4, dropout 0.5 on the first two fully connected layers, learning "
+               "rate 1e-2 divided by 10 when the validation accuracy stopped improving, three "
+               "times; stopped after 370K iterations (74 epochs)",
+        deviations=(_PLATEAUS,
+                    f"{_CROPS} (224x224 crops of images rescaled to a side of 256-512, flips, "
+                    "RGB colour shifts).",
+                    "The paper trained configuration A first and started the deeper ones from "
+                    "its layers; here every configuration starts from Keras's initializers."),
+    ),
+    "resnet50_imagenet": FullScalePlan(
+        dataset="imagenet", models=("resnet50", "resnet18", "resnet34", "resnet101", "resnet152"),
+        image_size=224, images=_IMAGENET, paper_l2=1e-4,
+        recipe=Recipe(optimizer="sgd", learning_rate=0.1, momentum=0.9,
+                      weight_decay=decoupled(1e-4, 0.9), schedule="steps",
+                      milestones=(1 / 3, 2 / 3), batch_size=256, epochs=90, flip=True,
+                      validation_split=0.0),
+        source="He et al. 2015, section 3.4: SGD, batch 256, momentum 0.9, weight decay 1e-4, "
+               "learning rate 0.1 divided by 10 when the error plateaus, no dropout; the drops "
+               "at epochs 30 and 60 of 90 are torchvision's reference recipe "
+               "(references/classification/train.py: lr 0.1, step 30, 90 epochs, 8 GPUs x 32)",
+        deviations=("The paper drops on plateaus and trains up to 600K iterations (about 120 "
+                    "epochs); the fixed 30/60/90-epoch schedule is the common reproduction "
+                    "(Goyal et al. 2017 drop at 30, 60 and 80).",
+                    f"{_CROPS} (224x224 crops of images whose shorter side is drawn from "
+                    "256-480, flips, colour augmentation)."),
+    ),
+    "resnet_cifar10": FullScalePlan(
+        dataset="cifar10",
+        models=("resnet20", "resnet32", "resnet44", "resnet56", "resnet110"),
+        image_size=32, images=45_000, paper_l2=1e-4,
+        recipe=Recipe(optimizer="sgd", learning_rate=0.1, momentum=0.9,
+                      weight_decay=decoupled(1e-4, 0.9), schedule="steps", milestones=(0.5, 0.75),
+                      batch_size=128, epochs=182, flip=True, shift=4, validation_split=0.1),
+        source="He et al. 2015, section 4.2: SGD, batch 128 on two GPUs, momentum 0.9, weight "
+               "decay 1e-4, learning rate 0.1 divided by 10 at 32k and 48k iterations, stopped "
+               "at 64k, determined on a 45k/5k train/val split; 4-pixel padding with random "
+               "32x32 crops (shifts) and horizontal flips",
+        deviations=("182 epochs of 351 whole batches (44,928 of the 45,000 images) make 63,882 "
+                    "iterations for the paper's 64k; the drops at 1/2 and 3/4 of the run fall "
+                    "at 31,941 and 47,912 for its 32k and 48k.",
+                    "ResNet-110 starts at 0.01 until the training error is below 80 % (about "
+                    "400 iterations) in the paper; the recipe has no such warm-up."),
+    ),
+}  # fmt: skip
+
+
 def plan_for_model(name):
     """The chapter that trains registered model `name`, and its plan; (None, None) if none."""
     for stem, plan in CHAPTERS.items():

@@ -192,6 +192,51 @@ def iteration_curves(panels, window=10, ylabel="training error"):
 
 # --- Architecture figures, drawn from each chapter's table (in `diagrams`) ---------------------
 
+# --- Where a network keeps its weights, its work and its memory ---------------------------------
+
+
+def layer_bars(frame, columns, labels, title, highlight=None):
+    """Horizontal bars per layer (the rows of `frame`), one panel per column, side by side:
+    e.g. a `layer_table` indexed by name with columns ("params", "macs"). `highlight(name)` picks
+    the rows drawn in the second colour (AlexNet's fully connected layers)."""
+    names = list(frame.index)
+    fig, axes = plt.subplots(1, len(columns), figsize=(5 * len(columns), 0.22 * len(names) + 1.4),
+                             sharey=True)  # fmt: skip
+    positions = np.arange(len(names))
+    colors = ["C1" if highlight and highlight(name) else "C0" for name in names]
+    for ax, column, label in zip(np.atleast_1d(axes), columns, labels):
+        ax.barh(positions, np.asarray(frame[column], dtype=float), color=colors)
+        ax.set_xlabel(label)
+        ax.grid(axis="x", alpha=0.3)
+    first = np.atleast_1d(axes)[0]
+    first.set_yticks(positions, names, fontsize=7)
+    first.invert_yaxis()
+    fig.suptitle(title, fontsize=10)
+    return _finish(fig)
+
+
+def branch_maps(model, module, image, per_branch=8):
+    """The first `per_branch` maps of each branch of one inception module for one image, one row
+    per branch, each row labelled with its receptive field."""
+    from .arithmetic import layer_table
+    from .probes import layer_outputs
+
+    branches = ("1x1", "3x3", "5x5", "pool_proj")
+    names = [f"{module}_{branch}" for branch in branches]
+    fields = layer_table(model).set_index("name")["receptive_field"]
+    outputs = layer_outputs(model, names, np.asarray(image)[None])
+    fig, axes = plt.subplots(len(names), per_branch, figsize=(1.2 * per_branch, 1.3 * len(names)))
+    for row, (branch, name) in enumerate(zip(branches, names)):
+        maps = outputs[name][0]
+        for column, ax in enumerate(axes[row]):
+            ax.imshow(maps[..., column], cmap="viridis")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[row, 0].set_ylabel(f"{branch}\n{fields[name]}x{fields[name]} px", fontsize=9)
+    fig.suptitle(f"{module}: the first {per_branch} maps of each branch", fontsize=10)
+    return _finish(fig)
+
+
 ARCHITECTURE_FIGURES = (
     "lenet5_architecture", "alexnet_architecture", "vgg_configurations",
     "googlenet_architecture", "inception_module", "resnet_blocks", "resnet_stages",

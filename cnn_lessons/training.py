@@ -418,6 +418,7 @@ class TrainingRun:
     images_per_second: float
     trained: int
     held_out: int
+    devices: int = 1
 
     @property
     def epochs(self):
@@ -462,7 +463,7 @@ def _epoch_arrays(x, y, rng, recipe, out=None):
     return flip_and_shift(images, rng, recipe.flip, recipe.shift, in_place=True), y[order]
 
 
-def train(model, data, recipe, seed=0, validation=None, verbose=True, callbacks=()):
+def train(model, data, recipe, seed=0, validation=None, verbose=True, callbacks=(), devices=None):
     """Train `model` on `data` with `recipe`; return a `TrainingRun`.
 
     - `data` is a `data.Dataset` (its training split is used) or an (x, y) pair of arrays. The
@@ -479,7 +480,21 @@ def train(model, data, recipe, seed=0, validation=None, verbose=True, callbacks=
     - Progress shows within each epoch (`progress.Progress`); each epoch leaves one line.
     - A NaN loss stops the run with `TrainingError`; Ctrl-C stops it with KeyboardInterrupt
       within one batch.
+    - `devices` ("all" or a number) trains data-parallel over that many devices
+      (`distributed.train_data_parallel`): the same run, each batch of `recipe.batch_size` (the
+      global batch) split evenly over them. None (the default) is the one-device run, as it was.
+    - `data` may also be a `pipeline.ImageFolder` (JPEG files, such as ImageNet's, decoded and
+      augmented by tf.data), with `validation` another one (`pipeline.train_on_files`).
     """
+    if devices is not None:
+        from .distributed import train_data_parallel
+
+        return train_data_parallel(model, data, recipe, devices, seed=seed, validation=validation,
+                                   verbose=verbose, callbacks=callbacks)  # fmt: skip
+    if hasattr(data, "batches"):
+        from .pipeline import train_on_files
+
+        return train_on_files(model, data, recipe, seed, validation, verbose, callbacks)
     x, y = _arrays(data)
     if validation is None:
         trained, held = split(len(x), recipe.batch_size, recipe.validation_split)

@@ -434,3 +434,42 @@ def test_architecture_figures_are_plots_functions():
         assert callable(getattr(plots, name)) and name in dir(plots)
     with pytest.raises(AttributeError, match="has no attribute 'resnet_stage'"):
         plots.resnet_stage  # noqa: B018
+
+
+def test_layer_bars_draw_one_bar_per_layer_and_column():
+    import matplotlib
+    import pandas as pd
+
+    from cnn_lessons import plots
+
+    frame = pd.DataFrame({"params": [10, 2000], "macs": [5000, 20]}, index=["conv1", "fc6"])
+    fig = plots.layer_bars(frame, ("params", "macs"), ("parameters", "MACs"), "where it goes",
+                           highlight=lambda name: name.startswith("fc"))  # fmt: skip
+    bars = [p for ax in fig.axes for p in ax.patches if isinstance(p, matplotlib.patches.Rectangle)]
+    assert len(fig.axes) == 2 and len(bars) == 4
+    assert [b.get_width() for b in fig.axes[0].patches] == [10, 2000]
+    assert fig.axes[0].patches[1].get_facecolor() != fig.axes[0].patches[0].get_facecolor()
+    texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+    assert "where it goes" in texts and "conv1" in texts and "fc6" in texts
+
+
+def test_branch_maps_show_each_branch_with_its_receptive_field():
+    import matplotlib
+    import numpy as np
+
+    from cnn_lessons import plots
+    from cnn_lessons.googlenet import googlenet_cifar
+
+    model = googlenet_cifar()
+    fig = plots.branch_maps(model, "inception_3a", np.zeros((32, 32, 3), "float32"), per_branch=4)
+    labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert len(fig.axes) == 16 and [label.split("\n")[0] for label in labels] == [
+        "1x1",
+        "3x3",
+        "5x5",
+        "pool_proj",
+    ]
+    assert all(label.endswith(" px") for label in labels)
+    assert "inception_3a: the first 4 maps of each branch" in [
+        t.get_text() for t in fig.findobj(matplotlib.text.Text)
+    ]
