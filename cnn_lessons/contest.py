@@ -601,16 +601,36 @@ def differences(table, contest):
     return pd.DataFrame(pairs)
 
 
+def ranking(table, contest):
+    """`contest`'s networks (a `summary` table's "same epochs" or "same seconds") from the best
+    test accuracy down, in one line: ">" between two neighbours whose difference is beyond twice
+    its standard error (`differences`), "≈" where it is within the noise of the test set."""
+    rows = table[table["contest"] == contest].sort_values("test accuracy", ascending=False)
+    if rows.empty:
+        differences(table, contest)  # raises the error that names the contests there are
+    line = ""
+    previous = None
+    for _, row in rows.iterrows():
+        if previous is not None:
+            gap = previous["test accuracy"] - row["test accuracy"]
+            error = math.hypot(previous["standard error"], row["standard error"])
+            line += " > " if gap > 2 * error else " ≈ "
+        line += f"{row['network']} {row['test accuracy']:.1%}"
+        previous = row
+    return line
+
+
 def metrics(results):
     """What the chapter reports, for `training.report`: each network's test accuracy per budget
-    (`<key>_epochs_test_accuracy`, `<key>_seconds_test_accuracy`, the mean over seeds), and the
-    seconds and epochs of each run."""
+    (`<key>_epochs_test_accuracy`, `<key>_seconds_test_accuracy`, the mean over seeds), and per
+    contest the seconds each network's run took and its epochs (`same_epochs_run_seconds`,
+    `same_seconds_run_epochs`, ...)."""
     table = summary(results)
     keys = {n.label: n.key for n in NETWORKS}
     found = {}
     for _, row in table.iterrows():
-        budget = row["contest"].removeprefix("same ")
-        found[f"{keys[row['network']]}_{budget}_test_accuracy"] = row["test accuracy"]
-        found.setdefault(f"{budget}_seconds", {})[keys[row["network"]]] = row["seconds"]
-        found.setdefault(f"{budget}_epochs", {})[keys[row["network"]]] = int(row["epochs"])
+        key, contest = keys[row["network"]], row["contest"].replace(" ", "_")
+        found[f"{key}_{contest.removeprefix('same_')}_test_accuracy"] = row["test accuracy"]
+        found.setdefault(f"{contest}_run_seconds", {})[key] = row["seconds"]
+        found.setdefault(f"{contest}_run_epochs", {})[key] = int(row["epochs"])
     return found

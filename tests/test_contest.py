@@ -213,6 +213,30 @@ def test_summary_averages_seeds_and_differences_tell_noise_from_a_real_gap():
         contest.summary([])
 
 
+def test_ranking_marks_the_neighbours_the_test_set_cannot_tell_apart():
+    results = [_result("A", 0.60), _result("B", 0.66), _result("C", 0.61), _result("D", 0.5)]
+    table = contest.summary(results)
+    # B - C: 5 points, 7 standard errors; C - A: 1 point, 1.0; A - D: 10 points
+    assert contest.ranking(table, "same seconds") == "B 66.0% > C 61.0% ≈ A 60.0% > D 50.0%"
+    with pytest.raises(ValueError, match=r"no contest 'same epochs'; it has 'same seconds'"):
+        contest.ranking(table, "same epochs")
+
+
+def test_metrics_name_each_network_and_budget():
+    labels = contest.LABELS[:2]
+    results = [_result(labels[0], 0.6, contest_name="same epochs"), _result(labels[0], 0.7),
+               _result(labels[1], 0.5)]  # fmt: skip
+    assert contest.metrics(results) == {
+        "lenet5_epochs_test_accuracy": 0.6,
+        "lenet5_seconds_test_accuracy": 0.7,
+        "alexnet_seconds_test_accuracy": 0.5,
+        "same_epochs_run_seconds": {"lenet5": 10.0},
+        "same_epochs_run_epochs": {"lenet5": 2},
+        "same_seconds_run_seconds": {"lenet5": 10.0, "alexnet": 10.0},
+        "same_seconds_run_epochs": {"lenet5": 2, "alexnet": 2},
+    }
+
+
 def test_holdout_replaces_the_test_set_with_held_out_training_images():
     x, y = np.zeros((10, 32, 32, 3), "float32"), np.arange(10) % 10
     dataset = data.Dataset("cifar10", x, y, x[:2], y[:2], source=None)
