@@ -28,7 +28,6 @@ from . import data as datasets
 from . import references, training
 from ._keras import keras
 from .arithmetic import layer_table, totals
-from .augment import flip_and_shift
 from .registry import MODELS
 from .validation import check_number, is_integer, positive_int
 
@@ -385,23 +384,9 @@ def standard_error(accuracy, n_test):
     return math.sqrt(accuracy * (1 - accuracy) / n_test)
 
 
-def augmentation_seconds(data, recipe, seed=0):
-    """Seconds the trainer spends preparing one epoch of `data`'s training images with `recipe`
-    on this machine: a shuffled copy, flipped and shifted (`augment.flip_and_shift`); 0 without
-    augmentation. On a CPU it comes on top of every epoch's training steps."""
-    if not (recipe.flip or recipe.shift):
-        return 0.0
-    rng = np.random.default_rng(seed)
-    started = time.perf_counter()
-    images = np.take(data.x_train, rng.permutation(len(data.x_train)), axis=0)
-    flip_and_shift(images, rng, recipe.flip, recipe.shift, in_place=True)
-    return time.perf_counter() - started
-
-
 def epochs_for(seconds, images_per_second, n_images, recipe, per_epoch=0.0):
     """The whole epochs of `recipe`'s trainer on `n_images` that fill `seconds` of training at
-    `images_per_second`, each epoch also costing `per_epoch` seconds (its augmentation); at
-    least 1."""
+    `images_per_second`, each epoch also costing `per_epoch` seconds; at least 1."""
     seconds = check_number("seconds", seconds, 0, low_inclusive=False)
     speed = check_number("images_per_second", images_per_second, 0, low_inclusive=False)
     per_epoch = check_number("per_epoch", per_epoch, 0)
@@ -496,21 +481,23 @@ def same_epochs(data, recipe, seeds=(0,), networks=NETWORKS, verbose=True):
 
 
 def measured_speeds(results):
-    """{network: training images/s}, the median probe of each network's runs in `results`."""
+    """{network: images/s}, the median over each network's runs in `results` of its whole-run
+    rate: the images it trained on over the seconds its run took, everything included (tracing
+    the training step, each epoch's augmentation and set-up, a busy machine), which the probe's
+    steady speed (`Result.images_per_second`) leaves out. It is what sizes a budget of seconds."""
     found = {}
     for result in results:
-        found.setdefault(result.network, []).append(result.images_per_second)
+        found.setdefault(result.network, []).append(result.images / result.seconds)
     return {label: float(np.median(values)) for label, values in found.items()}
 
 
 def same_seconds(
     data, recipe, seconds, speeds, seeds=(0,), networks=NETWORKS, earlier=(), verbose=True
 ):
-    """Every network for about `seconds` of training, once per seed: the epochs that its speed
-    (`speeds[label]`, images/s, e.g. `measured_speeds(same_epochs(...))`) and, on a CPU, each
-    epoch's augmentation (`augmentation_seconds`) fill the budget with, so that the recipe's
-    schedule, sized in steps, ends when the budget does. The first step's tracing comes on top. A list of `Result`s, with
-    the seconds each run actually took.
+    """Every network for about `seconds` of training, once per seed: the whole epochs that its
+    speed (`speeds[label]`, images/s, e.g. `measured_speeds(same_epochs(...))`) fills the budget
+    with, so that the recipe's schedule, sized in steps, ends when the budget does. A list of
+    `Result`s, with the seconds each run actually took.
 
     `earlier` holds runs already made on the same `data` (e.g. `same_epochs`'s): where one has
     the network, recipe (epochs included) and seed a run would have, it is that run (on a CPU,
@@ -524,15 +511,10 @@ def same_seconds(
             f"speeds = contest.measured_speeds(contest.same_epochs(...)). Received: speeds for "
             f"{sorted(speeds)}"
         )
-    # On a CPU the trainer augments each epoch's images between epochs; on a GPU it does so on
-    # a background thread, while the previous epoch trains.
-    per_epoch = augmentation_seconds(data, recipe) if training.accelerator() == "CPU" else 0.0
-    if verbose and per_epoch:
-        print(f"an epoch's augmentation takes {per_epoch:.2f} s on this CPU", flush=True)
     made = {(r.network, r.recipe, r.seed, r.n_test): r for r in earlier}
     results = []
     for n in networks:
-        epochs = epochs_for(seconds, speeds[n.label], len(data.y_train), recipe, per_epoch)
+        epochs = epochs_for(seconds, speeds[n.label], len(data.y_train), recipe)
         budgeted = recipe.replace(epochs=epochs)
         for seed in seeds:
             same = made.get((n.label, budgeted, seed, len(data.y_test)))

@@ -287,7 +287,6 @@ def test_a_contest_run_repeats_bit_for_bit_so_an_identical_run_is_reused(small_c
     assert again.test_accuracy == first.test_accuracy and again.history == first.history
 
     # the budget that one epoch fills: the same network, recipe and seed, so the same run
-    monkeypatch.setattr(contest, "augmentation_seconds", lambda *args: 0.0)
     speeds = {"LeNet-5": 640 / 2.0}
     monkeypatch.setattr(contest, "train_one", lambda *a, **k: pytest.fail("trained again"))
     (reused,) = contest.same_seconds(small_cifar, recipe, 2.0, speeds, networks=lenet,
@@ -296,33 +295,21 @@ def test_a_contest_run_repeats_bit_for_bit_so_an_identical_run_is_reused(small_c
     assert dataclasses.replace(reused, contest="same epochs", reused=False) == first
 
 
+def test_budgets_are_sized_by_whole_run_rates_not_the_probe():
+    # 2 epochs of 1,000 images in 10 s (tracing and augmentation included): 200 images/s, though
+    # the probe measured 500 between batches
+    runs = [_result("A", 0.5), _result("A", 0.5, seed=1), _result("B", 0.5)]
+    runs[1] = dataclasses.replace(runs[1], seconds=5.0)
+    assert contest.measured_speeds(runs) == {"A": 300.0, "B": 200.0}  # the median of 200 and 400
+
+
 def test_same_seconds_gives_each_network_the_epochs_its_speed_fills(small_cifar, monkeypatch):
     training.configure(precision="float32")
     recipe = course.CONTEST.replace(epochs=1, batch_size=64)
-    monkeypatch.setattr(contest, "augmentation_seconds", lambda *args: 0.0)
     (run,) = contest.same_seconds(small_cifar, recipe, 4.0, {"LeNet-5": 640.0},
                                   networks=contest.NETWORKS[:1], verbose=False)  # fmt: skip
     assert (run.epochs, run.images, run.contest, run.reused) == (4, 2_560, "same seconds", False)
     assert run.recipe == recipe.replace(epochs=4)
-
-
-def test_on_a_gpu_the_augmentation_overlaps_the_training(small_cifar, monkeypatch):
-    """GPU mode on this CPU: the trainer prepares epochs on a background thread, and the budget
-    counts no augmentation time per epoch."""
-    training.configure(precision="float32")
-    monkeypatch.setattr(training, "accelerator", lambda: "GPU (pretend)")
-    monkeypatch.setattr(contest, "augmentation_seconds", lambda *a: pytest.fail("not on a GPU"))
-    recipe = course.CONTEST.replace(epochs=1, batch_size=64)
-    (run,) = contest.same_seconds(small_cifar, recipe, 2.0, {"LeNet-5": 640.0},
-                                  networks=contest.NETWORKS[:1], verbose=False)  # fmt: skip
-    assert run.epochs == 2
-
-
-def test_augmentation_seconds_times_one_epochs_preparation(small_cifar):
-    assert contest.augmentation_seconds(small_cifar, course.CONTEST) > 0
-    assert (
-        contest.augmentation_seconds(small_cifar, course.CONTEST.replace(flip=False, shift=0)) == 0
-    )
 
 
 # --- The course table ----------------------------------------------------------------------
