@@ -8,9 +8,10 @@ Two halves, one idea (comparing like with like):
   and its multiply-accumulates (`spending`).
 - **A fair contest on the learner's machine.** The CIFAR-10 versions of the five (`NETWORKS`),
   trained on the same images with the same augmentation and the same recipe (`course.CONTEST`),
-  for the same number of epochs (`same_epochs`, whose runs also probe each network's training
-  speed, `SpeedProbe`) or for the same seconds of training (`same_seconds`: each network gets the
-  epochs its measured speed fills the budget with, so the recipe's schedule fits the budget).
+  for the same number of epochs (`same_epochs`, whose runs also probe each network's steady
+  training speed, `SpeedProbe`) or for the same seconds of training (`same_seconds`: each network
+  gets the epochs its first run's whole-run rate, `measured_speeds`, fills the budget with, so
+  the recipe's schedule fits the budget).
   `summary` tabulates accuracy with its standard error, parameters, MACs, speed and seconds, and
   `differences` says which gaps are within the noise.
 """

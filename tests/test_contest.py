@@ -166,7 +166,7 @@ def test_the_speed_probe_times_batches_after_the_warm_up_only():
 
 
 def test_epochs_for_a_budget():
-    recipe = course.CONTEST  # batch 128, no validation share: 9,984 of 10,000 images train
+    recipe = course.CONTEST  # batch 64, no validation share: 9,984 of 10,000 images train
     assert contest.epochs_for(30, 3_000, 10_000, recipe) == round(30 / (9_984 / 3_000)) == 9
     assert contest.epochs_for(30, 3_000, 10_000, recipe, per_epoch=1.0) == 7
     assert contest.epochs_for(30, 300, 10_000, recipe) == 1  # never 0
