@@ -96,6 +96,17 @@ _RESNET = Recipe(
 )  # fmt: skip
 _CIFAR_IMAGES = {"quick": (2_000, 1_000), "cpu": (10_000, 5_000), "gpu": (None, None)}
 
+# Chapter 6's contest: one recipe for all five CIFAR networks (the same optimizer, schedule,
+# augmentation and batches), chosen on a validation share held out of the training images
+# (contest.RECIPE_TRIALS, shown in the notebook); the contest's runs then train on all of them
+# (validation_split=0) and are tested once. Its epochs per mode are the same-epochs contest's;
+# CONTEST_SECONDS is the same-seconds budget of each network, CONTEST_SEEDS how many seeds
+# (SEED, SEED + 1, ...) each network trains with per budget.
+CONTEST = Recipe(optimizer="adam", learning_rate=2e-3, batch_size=64, flip=True, shift=4,
+                 bn_momentum=0.9, validation_split=0.0)  # fmt: skip
+CONTEST_SECONDS = {"quick": 4, "cpu": 30, "gpu": 60}
+CONTEST_SEEDS = {"quick": 1, "cpu": 1, "gpu": 3}
+
 CHAPTERS = {
     "01_lenet5": Plan(
         dataset="mnist",
@@ -138,6 +149,21 @@ CHAPTERS = {
                  "gpu": _RESNET.replace(epochs=30, batch_size=128, learning_rate=0.1, shift=4)},
         images=_CIFAR_IMAGES,
         floors={"quick": {"resnet20_test_accuracy": 0.15}, "cpu": {"resnet20_test_accuracy": 0.45}},
+    ),
+    "06_side_by_side": Plan(
+        dataset="cifar10",
+        # the contest's five (contest.NETWORKS); ResNet-20 first, as the chapter's main model
+        models=("resnet20", "lenet5_modern", "alexnet_cifar", "vgg_cifar", "googlenet_cifar"),
+        recipes={"quick": CONTEST.replace(epochs=1), "cpu": CONTEST.replace(epochs=3),
+                 "gpu": CONTEST.replace(epochs=15)},
+        images=_CIFAR_IMAGES,
+        # the same-epochs runs (bit for bit the same on one CPU); the same-seconds ones depend
+        # on the machine's speed at the time
+        floors={"quick": {"resnet20_epochs_test_accuracy": 0.16,
+                          "lenet5_epochs_test_accuracy": 0.12, "alexnet_epochs_test_accuracy": 0.12},
+                "cpu": {"resnet20_epochs_test_accuracy": 0.46, "lenet5_epochs_test_accuracy": 0.35,
+                        "alexnet_epochs_test_accuracy": 0.35, "vgg_epochs_test_accuracy": 0.33,
+                        "googlenet_epochs_test_accuracy": 0.30}},
     ),
 }  # fmt: skip
 

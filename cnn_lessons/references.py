@@ -142,3 +142,71 @@ RESNET = {
     # Table 5: ILSVRC 2015 classification, ensemble, top-5 error on the test set (1st place).
     "ilsvrc2015_top5_error": 3.57,
 }
+
+# --- Chapter 6: the five side by side ----------------------------------------------------------
+# Each paper's published ImageNet classification error (fractions, not %), one row per model or
+# ensemble the paper reports, each marked `kind` "single" (one network) or "ensemble" (several,
+# their class probabilities averaged). All on the ILSVRC-2012 classification data (the same 1,000
+# classes, 1.28 million training and 50,000 validation images in the 2012 to 2015 challenges):
+# top1 / top5 on the validation set, test_top5 from the challenge's test server; None where the
+# paper publishes no such number (GoogLeNet reports no top-1 error; ResNet's ensemble only its
+# test top-5). `evaluation` says how many crops each test image was averaged over: the papers'
+# numbers are not all measured the same way. `model` is the registered model the row is about.
+# The first "single" and the first "ensemble" row of each network are the ones chapter 6 shows.
+# LeNet-5 (1998) predates ImageNet: its MNIST result is LENET5["test_error"].
+#
+# Checked against the papers' tables (PAPERS.md lists only the top-5 results marked "in
+# PAPERS.md"; the others were read from transcriptions of the tables found with the course's
+# search tool, and agree with the other papers that quote them: VGG's Table 7 quotes AlexNet's 1
+# and 5 CNNs and GoogLeNet's 1 and 7 nets; ResNet's Tables 4 and 5 quote VGG and GoogLeNet).
+IMAGENET_ERRORS = (
+    # Krizhevsky et al. 2012, Table 2 (ILSVRC-2012); each prediction averages 10 patches (the
+    # four corners, the centre and their mirror images, section 4.1). "7 CNNs*" (two of them
+    # pre-trained on the larger ImageNet Fall 2011 release) made the winning 15.3 % entry, in
+    # PAPERS.md and ALEXNET["ilsvrc2012_top5_error"]; the "5 CNNs" used ILSVRC-2012 data only.
+    {"network": "AlexNet", "kind": "single", "entry": "1 CNN", "model": "alexnet",
+     "top1": 0.407, "top5": 0.182, "test_top5": None, "evaluation": "10 patches",
+     "source": "Krizhevsky et al. 2012, Table 2"},
+    {"network": "AlexNet", "kind": "ensemble", "entry": "5 CNNs", "model": "alexnet",
+     "top1": 0.381, "top5": 0.164, "test_top5": 0.164, "evaluation": "10 patches",
+     "source": "Krizhevsky et al. 2012, Table 2"},
+    {"network": "AlexNet", "kind": "ensemble", "entry": "7 CNNs*, two pre-trained on ImageNet "
+     "Fall 2011", "model": None, "top1": 0.367, "top5": 0.154, "test_top5": 0.153,
+     "evaluation": "10 patches", "source": "Krizhevsky et al. 2012, Table 2 (in PAPERS.md)"},
+    # Simonyan and Zisserman 2015, Table 5 (single models, trained at scales 256-512, tested at
+    # 256, 384 and 512 with multi-crop and dense evaluation) and Tables 6 and 7 (ensembles). The
+    # ILSVRC-2014 submission, 7 nets: 24.7 / 7.5 % validation, 7.3 % test (in PAPERS.md).
+    {"network": "VGG", "kind": "single", "entry": "VGG-16 (D)", "model": "vgg16",
+     "top1": 0.244, "top5": 0.072, "test_top5": None, "evaluation": "multi-crop & dense",
+     "source": "Simonyan and Zisserman 2015, Table 5"},
+    {"network": "VGG", "kind": "ensemble", "entry": "2 nets (D and E)", "model": None,
+     "top1": 0.237, "top5": 0.068, "test_top5": 0.068, "evaluation": "multi-crop & dense",
+     "source": "Simonyan and Zisserman 2015, Tables 6 and 7"},
+    {"network": "VGG", "kind": "single", "entry": "VGG-19 (E)", "model": "vgg19",
+     "top1": 0.244, "top5": 0.071, "test_top5": 0.070, "evaluation": "multi-crop & dense",
+     "source": "Simonyan and Zisserman 2015, Tables 5 and 7"},
+    {"network": "VGG", "kind": "ensemble", "entry": "ILSVRC-2014 submission, 7 nets",
+     "model": None, "top1": 0.247, "top5": 0.075, "test_top5": 0.073, "evaluation": "dense",
+     "source": "Simonyan and Zisserman 2015, Tables 6 and 7 (test top-5 in PAPERS.md)"},
+    # Szegedy et al. 2015, Table 3 (validation; 144 crops = 4 scales x 3 squares x 6 crops x 2
+    # mirrors) and Table 2 (test). No top-1 error is published. One model, one crop: 10.07 %.
+    {"network": "GoogLeNet", "kind": "single", "entry": "1 model, 144 crops",
+     "model": "googlenet", "top1": None, "top5": 0.0789, "test_top5": None,
+     "evaluation": "144 crops", "source": "Szegedy et al. 2015, Table 3"},
+    {"network": "GoogLeNet", "kind": "ensemble", "entry": "7 models, 144 crops", "model": None,
+     "top1": None, "top5": 0.0667, "test_top5": 0.0667, "evaluation": "144 crops",
+     "source": "Szegedy et al. 2015, Tables 2 and 3 (test top-5 in PAPERS.md)"},
+    # He et al. 2016, Table 4 (single models, fully convolutional at several scales; Table 3's
+    # 10-crop numbers are higher: ResNet-50 22.85 / 6.71 %, as the authors' repository
+    # KaimingHe/deep-residual-networks also reports) and Table 5 (ensembles, test server): six
+    # models of different depths, two of them 152 layers deep.
+    {"network": "ResNet", "kind": "single", "entry": "ResNet-50", "model": "resnet50",
+     "top1": 0.2074, "top5": 0.0525, "test_top5": None, "evaluation": "multi-scale",
+     "source": "He et al. 2016, Table 4"},
+    {"network": "ResNet", "kind": "ensemble", "entry": "6 models of different depths",
+     "model": None, "top1": None, "top5": None, "test_top5": 0.0357,
+     "evaluation": "multi-scale", "source": "He et al. 2016, Table 5 (in PAPERS.md)"},
+    {"network": "ResNet", "kind": "single", "entry": "ResNet-152", "model": "resnet152",
+     "top1": 0.1938, "top5": 0.0449, "test_top5": None, "evaluation": "multi-scale",
+     "source": "He et al. 2016, Table 4"},
+)  # fmt: skip
