@@ -17,7 +17,6 @@ Two halves, one idea (comparing like with like):
 """
 
 import dataclasses
-import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -413,24 +412,6 @@ def _check_seeds(seeds):
     return tuple(positive_int("seeds", seed, minimum=0) for seed in seeds)
 
 
-class _Retracing(logging.Filter):
-    """Drops TensorFlow's warning that its functions were "retraced" too often: each network of
-    the contest is a new model, whose functions must be traced once, as they are."""
-
-    def filter(self, record):
-        return "triggered tf.function retracing" not in record.getMessage()
-
-
-class _expected_retracing:
-    def __enter__(self):
-        self.filter = _Retracing()
-        logging.getLogger("tensorflow").addFilter(self.filter)
-
-    def __exit__(self, *exc):
-        logging.getLogger("tensorflow").removeFilter(self.filter)
-        return False
-
-
 def holdout(data, share=0.1):
     """`data` (a `data.Dataset`) with its test images replaced by the last `share` of its
     training images, which no longer train: what the contest's recipe was chosen on
@@ -455,9 +436,8 @@ def train_one(network, data, recipe, seed=0, contest="", verbose=True):
     model = MODELS[network.cifar_model](**network.cifar_options)
     counts = totals(layer_table(model))
     probe = SpeedProbe(recipe.batch_size)
-    with _expected_retracing():
-        run = training.train(model, data, recipe, seed=seed, verbose=False, callbacks=[probe])
-        accuracy, _ = training.evaluate(model, data.x_test, data.y_test)
+    run = training.train(model, data, recipe, seed=seed, verbose=False, callbacks=[probe])
+    accuracy, _ = training.evaluate(model, data.x_test, data.y_test)
     result = Result(
         network.label, network.cifar_model, contest, seed, recipe.epochs, run.trained,
         run.seconds, probe.images_per_second, accuracy, len(data.y_test), counts["params"],
