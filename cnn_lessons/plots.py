@@ -125,7 +125,7 @@ def feature_maps(model, layer_name, image, columns=8, limit=32):
     """The activations of `layer_name` for one image, one tile per channel (up to `limit`)."""
     import keras
 
-    probe = keras.Model(model.inputs, model.get_layer(layer_name).output)
+    probe = keras.Model(model.input, model.get_layer(layer_name).output)
     maps = np.asarray(probe([np.asarray(image)[None]], training=False))[0][..., :limit]
     images = [maps[..., c] for c in range(maps.shape[-1])]
     fig = _tiles(images, [f"{layer_name}:{c}" for c in range(len(images))], columns, "viridis")

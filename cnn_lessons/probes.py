@@ -45,7 +45,7 @@ def layer_outputs(model, names, images):
         raise ValueError(
             f"`{model.name}` has no layer named {missing[0]!r}. Received: names={names!r}"
         )
-    probe = keras.Model(model.inputs, [model.get_layer(name).output for name in names])
+    probe = keras.Model(model.input, [model.get_layer(name).output for name in names])
     outputs = probe(np.asarray(images), training=False)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     return {name: np.asarray(output) for name, output in zip(names, outputs)}
