@@ -134,7 +134,7 @@ def lenet5(
                 else layers.MaxPooling2D(2, name=label)(x)
             )
         elif label == "C3" and paper:
-            x = SparseConv2D(C3_CONNECTIONS, KERNEL_SIZE, activation, name=label)(x)
+            x = c3(x)
         elif kind == "conv":
             x = layers.Conv2D(size, KERNEL_SIZE, activation=activation, name=label)(x)
         else:
@@ -145,6 +145,14 @@ def lenet5(
     else:
         outputs = layers.Dense(classes, activation=classifier_activation, name="output")(x)
     return keras.Model(inputs, outputs, name=name or f"lenet5_{variant}")
+
+
+def c3(x, connections=None, name="C3"):
+    """C3 as the paper builds it: 16 maps of 5x5 kernels, map j reading only the S2 maps
+    `connections[j]` (Table I), then the squashing function. (batch, 14, 14, 6) -> (10, 10, 16)
+    with Table I: 60 links * 5*5 weights + 16 biases = 1,516 parameters."""
+    connections = C3_CONNECTIONS if connections is None else connections
+    return SparseConv2D(connections, KERNEL_SIZE, lecun_tanh, name=name)(x)
 
 
 def _check_rbf_output(classes, classifier_activation):

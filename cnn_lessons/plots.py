@@ -5,6 +5,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
+from .validation import positive_int
+
 
 def _finish(fig):
     fig.tight_layout()
@@ -98,38 +100,104 @@ def misclassified(x, y_true, y_pred, class_names, limit=24, columns=8):
     return _finish(fig)
 
 
-def _tiles(images, titles, columns, cmap):
+def _tiles(images, titles, columns, cmap, **scale):
     rows = max(1, -(-len(images) // columns))
     fig, axes = plt.subplots(rows, columns, figsize=(1.2 * columns, 1.3 * rows))
     for ax in np.ravel(axes):
         ax.axis("off")
     for ax, image, title in zip(np.ravel(axes), images, titles):
-        ax.imshow(image, cmap=cmap)
+        shown = ax.imshow(image, cmap=cmap, **scale)
         ax.set_title(title, fontsize=7)
+    return fig, np.ravel(axes), shown
+
+
+def _colorbar(fig, axes, mappable, label):
+    bar = fig.colorbar(mappable, ax=list(axes), shrink=0.8, pad=0.02, aspect=25)
+    bar.set_label(label, fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    return bar
+
+
+def _closed(fig):
+    """Close a figure laid out by matplotlib's constrained layout (which has room for colour
+    bars, unlike tight_layout)."""
+    plt.close(fig)
     return fig
 
 
-def filters(kernel, columns=8, names=None):
+SCALES = ("shared", "each")
+
+
+def filters(kernel, columns=8, names=None, scale="shared"):
     """Convolution filters as tiles. `kernel` is (kh, kw, in, out): RGB tiles when in == 3,
-    else the first input map in grey. Each tile is scaled to its own range."""
-    kernel = np.asarray(kernel)
-    images = []
-    for j in range(kernel.shape[-1]):
-        tile = kernel[..., j] if kernel.shape[2] == 3 else kernel[:, :, 0, j]
-        images.append((tile - tile.min()) / (np.ptp(tile) or 1.0))
-    titles = names or [str(j) for j in range(len(images))]
-    return _finish(_tiles(images, titles, columns, None if kernel.shape[2] == 3 else "gray"))
+    else the first input map in grey.
+
+    scale: "shared" (the default) draws every tile on one colour scale, symmetric about 0, with a
+    colour bar, so that a faint filter looks faint and tiles can be compared; "each" stretches
+    each tile to its own range (every tile then looks equally strong), without a colour bar.
+    """
+    kernel = np.asarray(kernel, dtype=float)
+    if kernel.ndim != 4:
+        raise ValueError(
+            "`kernel` must be a convolution kernel of shape (height, width, input maps, filters), "
+            f"e.g. layer.get_weights()[0]. Received: an array of shape {kernel.shape}"
+        )
+    if scale not in SCALES:
+        raise ValueError(f"`scale` must be one of {SCALES}. Received: scale={scale!r}")
+    rgb = kernel.shape[2] == 3
+    tiles = [kernel[..., j] if rgb else kernel[:, :, 0, j] for j in range(kernel.shape[-1])]
+    titles = names or [str(j) for j in range(len(tiles))]
+    cmap = None if rgb else "gray"
+    if scale == "each":
+        images = [(tile - tile.min()) / (np.ptp(tile) or 1.0) for tile in tiles]
+        return _finish(_tiles(images, titles, columns, cmap)[0])
+    limit = float(np.abs(kernel).max()) or 1.0
+    if rgb:  # one linear map for every channel of every tile: 0 is mid-grey
+        images = [np.clip(0.5 + tile / (2 * limit), 0, 1) for tile in tiles]
+        fig, axes, _ = _tiles(images, titles, columns, None)
+    else:
+        fig, axes, _ = _tiles(tiles, titles, columns, "gray", vmin=-limit, vmax=limit)
+    fig.set_layout_engine("constrained")
+    mappable = plt.cm.ScalarMappable(plt.Normalize(-limit, limit), "gray")
+    _colorbar(fig, axes, mappable, "weight" + (" (each colour channel)" if rgb else ""))
+    return _closed(fig)
 
 
-def feature_maps(model, layer_name, image, columns=8, limit=32):
-    """The activations of `layer_name` for one image, one tile per channel (up to `limit`)."""
-    import keras
+def feature_maps(model, layer_name, image, columns=8, limit=32, show_input=True):
+    """The activations of `layer_name` for one image, one tile per channel (up to `limit`), on
+    one shared colour scale with a colour bar, beside the input image they come from (unless
+    `show_input=False`)."""
+    from ._keras import keras
 
+    image = np.asarray(image)
     probe = keras.Model(model.input, model.get_layer(layer_name).output)
-    maps = np.asarray(probe([np.asarray(image)[None]], training=False))[0][..., :limit]
-    images = [maps[..., c] for c in range(maps.shape[-1])]
-    fig = _tiles(images, [f"{layer_name}:{c}" for c in range(len(images))], columns, "viridis")
-    return _finish(fig)
+    maps = np.asarray(probe([image[None]], training=False))[0]
+    if maps.ndim != 3:
+        raise ValueError(
+            f"`layer_name` must name a layer with feature maps (height, width, channels); "
+            f"{layer_name!r} outputs shape {maps.shape}. Received: layer_name={layer_name!r}"
+        )
+    maps = maps[..., :limit].astype(float)
+    columns = min(columns, maps.shape[-1])
+    rows = -(-maps.shape[-1] // columns)
+    width = 1.2 * columns + (1.2 * min(rows, 3) + 0.4 if show_input else 0) + 0.8
+    fig = plt.figure(figsize=(width, 1.3 * rows + 0.3), layout="constrained")
+    if show_input:
+        left, right = fig.subfigures(1, 2, width_ratios=[1.2 * min(rows, 3) + 0.4, 1.2 * columns])
+        ax = left.subplots()
+        _image(ax, image)
+        ax.set_title("input", fontsize=8)
+    else:
+        right = fig
+    axes = np.ravel(right.subplots(rows, columns, squeeze=False))
+    low, high = min(0.0, float(maps.min())), float(maps.max()) or 1.0
+    for ax in axes:
+        ax.axis("off")
+    for channel, ax in enumerate(axes[: maps.shape[-1]]):
+        shown = ax.imshow(maps[..., channel], cmap="viridis", vmin=low, vmax=high)
+        ax.set_title(f"{layer_name}:{channel}", fontsize=7)
+    _colorbar(right, axes, shown, "activation")
+    return _closed(fig)
 
 
 def connection_table(connections, n_inputs, input_label="input map", output_label="output map"):
@@ -154,7 +222,51 @@ def connection_table(connections, n_inputs, input_label="input map", output_labe
 def bitmaps(vectors, shape, titles, columns=10):
     """Parameter vectors drawn as bitmaps (LeNet-5's RBF centers: 84 = 12 rows x 7 columns)."""
     images = [np.asarray(v).reshape(shape) for v in np.asarray(vectors).T]
-    return _finish(_tiles(images, titles, columns, "gray_r"))
+    return _finish(_tiles(images, titles, columns, "gray_r")[0])
+
+
+# --- Chapter 1: how the weights are moved ------------------------------------------------------
+
+
+def learning_rate_schedule(recipes, steps, title="The learning rate, step by step"):
+    """The learning rate at every step of a run of `steps` steps, from `Recipe.learning_rate_at`
+    (the numbers the trainer uses). `recipes` is one Recipe or {label: Recipe}."""
+    from .recipes import Recipe
+
+    recipes = {recipes.describe(): recipes} if isinstance(recipes, Recipe) else dict(recipes)
+    steps = positive_int("steps", steps)
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    for label, recipe in recipes.items():
+        rates = [recipe.learning_rate_at(step, steps) for step in range(steps)]
+        ax.plot(np.arange(1, steps + 1), rates, label=label)
+    ax.set_xlabel(f"training step (of {steps:,})")
+    ax.set_ylabel("learning rate")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    return _finish(fig)
+
+
+def optimizer_paths(paths, loss, extent=(-2.5, 2.5, -2.0, 2.0), target=None):
+    """The points each optimizer visits (`ideas.descend`), over the contours of `loss` (a function
+    of an (..., 2) array, e.g. `ideas.bowl_loss`). `paths` is {label: (steps + 1, 2) array}."""
+    fig, ax = plt.subplots(figsize=(6.2, 4.2))
+    w1, w2 = np.meshgrid(np.linspace(*extent[:2], 200), np.linspace(*extent[2:], 200))
+    values = loss(np.stack([w1, w2], axis=-1))
+    ax.contour(w1, w2, values, levels=np.geomspace(0.01, values.max(), 12), colors="0.75",
+               linewidths=0.8)  # fmt: skip
+    for label, path in paths.items():
+        path = np.asarray(path)
+        ax.plot(path[:, 0], path[:, 1], ".-", markersize=3, linewidth=1, label=label)
+    if target is not None:
+        ax.plot(*target, "k*", markersize=10, label="minimum")
+    ax.set_xlim(extent[:2])
+    ax.set_ylim(extent[2:])
+    ax.set_xlabel("w1 (shallow direction)")
+    ax.set_ylabel("w2 (steep direction)")
+    ax.legend(fontsize=8, loc="lower right")
+    return _finish(fig)
 
 
 # --- Chapter 5 (ResNet): curves per iteration, for the degradation experiment -------------------

@@ -473,3 +473,73 @@ def test_branch_maps_show_each_branch_with_its_receptive_field():
     assert "inception_3a: the first 4 maps of each branch" in [
         t.get_text() for t in fig.findobj(matplotlib.text.Text)
     ]
+
+
+def _images(fig):
+    return [image for ax in fig.axes for image in ax.get_images()]
+
+
+def test_filters_share_one_colour_scale_with_a_colour_bar():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    grey = rng.normal(size=(5, 5, 6, 4))
+    grey[..., 3] *= 0.01  # a faint filter must look faint
+    fig = plots.filters(grey, columns=4)
+    images = _images(fig)
+    limit = np.abs(grey).max()
+    assert len(images) == 4 and all(im.get_clim() == (-limit, limit) for im in images)
+    assert any(ax.get_label() == "<colorbar>" for ax in fig.axes)
+    rgb = plots.filters(rng.normal(size=(3, 3, 3, 2)))
+    faint = plots.filters(np.stack([np.ones((3, 3, 3)), 0.1 * np.ones((3, 3, 3))], axis=-1))
+    assert [im.get_array().max() for im in _images(faint)] == [1.0, 0.55]
+    assert len(_images(rgb)) == 2
+    each = plots.filters(grey, scale="each")  # the old behaviour: each tile stretched
+    assert not any(ax.get_label() == "<colorbar>" for ax in each.axes)
+    assert _images(each)[3].get_array().max() == 1.0
+    with pytest.raises(ValueError, match=r"Received: scale='own'"):
+        plots.filters(grey, scale="own")
+    with pytest.raises(ValueError, match=r"Received: an array of shape \(5, 5\)"):
+        plots.filters(np.zeros((5, 5)))
+
+
+def test_feature_maps_stand_beside_their_input_on_one_scale():
+    import numpy as np
+
+    model = lenet.lenet5("modern")
+    digit = np.zeros((32, 32, 1), "float32")
+    digit[8:24, 14:18] = 1.0
+    fig = plots.feature_maps(model, "C1", digit, columns=6)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0] == "input" and [f"C1:{c}" for c in range(6)] == titles[1:7]
+    maps = _images(fig)[1:]
+    assert len(maps) == 6 and len({im.get_clim() for im in maps}) == 1
+    assert any(ax.get_label() == "<colorbar>" for ax in fig.axes)
+    alone = plots.feature_maps(model, "C3", digit, show_input=False, limit=8)
+    assert "input" not in [ax.get_title() for ax in alone.axes] and len(_images(alone)) == 8
+    with pytest.raises(ValueError, match=r"Received: layer_name='F6'"):
+        plots.feature_maps(model, "F6", digit)
+
+
+def test_learning_rate_schedule_plots_the_recipes_own_numbers():
+    from cnn_lessons.recipes import Recipe
+
+    recipe = Recipe(optimizer="adam", learning_rate=1e-3, warmup=0.1)
+    fig = plots.learning_rate_schedule({"warm-up": recipe, "plain": recipe.replace(warmup=0)}, 50)
+    warm, plain = fig.axes[0].get_lines()
+    assert list(warm.get_ydata()) == [recipe.learning_rate_at(s, 50) for s in range(50)]
+    assert warm.get_ydata()[0] == 1e-3 / 5 and plain.get_ydata()[0] == 1e-3
+    single = plots.learning_rate_schedule(recipe, 10)
+    assert single.axes[0].get_legend().get_texts()[0].get_text() == recipe.describe()
+    with pytest.raises(ValueError, match="Received: steps=0"):
+        plots.learning_rate_schedule(recipe, 0)
+
+
+def test_optimizer_paths_draw_each_path():
+    from cnn_lessons import ideas
+
+    paths = {name: ideas.descend(name, 10, 0.02) for name in ideas.OPTIMIZERS}
+    fig = plots.optimizer_paths(paths, ideas.bowl_loss, target=ideas.BOWL_TARGET)
+    lines = fig.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == [*ideas.OPTIMIZERS, "minimum"]
+    assert list(lines[0].get_xdata()) == list(paths["sgd"][:, 0])
