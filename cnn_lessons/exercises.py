@@ -1026,7 +1026,7 @@ def check_bottleneck_block(bottleneck_block, raise_on_failure=False):
 ALEXNET_WIRING = ("GROUPED", "NORMALIZED", "POOLED", "POOL_SIZE", "LRN", "DROPOUT", "_layers")
 SOLUTIONS = {
     # exercise: (module, the module-level names whose source makes the reference)
-    "c3": (lenet, ("C3_CONNECTIONS", "lenet5")),
+    "c3": (lenet, ("C3_CONNECTIONS", "c3", "lenet5")),
     "alexnet": (
         alexnet,
         ("PAPER_CONVOLUTIONS", "PAPER_FULLY_CONNECTED", *ALEXNET_WIRING, "alexnet"),

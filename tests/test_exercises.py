@@ -1,6 +1,7 @@
 """The exercise checkers: each accepts the reference and a correct answer written another way,
 and rejects the course's copied mistakes and other wrong answers, naming the mistake."""
 
+import inspect
 import re
 from functools import partial
 
@@ -565,3 +566,9 @@ def test_bottleneck_block_names_other_mistakes():
         "Likely mistake: Missing batch normalization",
         "The reference normalizes after block_0_conv",
     )
+
+
+def test_the_c3_solution_shows_the_block_lenet5_calls():
+    """lenet5 builds C3 with `lenet.c3`: a solution without it would not be whole."""
+    assert "c3(" in inspect.getsource(lenet.lenet5)
+    assert re.search(r"^def c3\(", exercises.solution("c3"), re.M)
