@@ -112,6 +112,13 @@ def test_a_1x1_convolution_is_a_matrix_multiply_at_every_pixel():
     )
 
 
+def test_a_new_1x1_layer_is_built_by_the_demonstration():
+    conv = layers.Conv2D(4, 1)
+    by_conv, by_matmul = explain.pointwise_as_matmul(conv, RNG.normal(size=(1, 3, 3, 2)))
+    np.testing.assert_allclose(by_conv, by_matmul, atol=1e-5)
+    assert tuple(conv.kernel.shape) == (1, 1, 2, 4)
+
+
 def test_forward_seconds_times_every_model():
     inputs = keras.Input((4,))
     models = {"a": keras.Model(inputs, layers.Dense(2)(inputs)), "b": keras.Model(inputs, inputs)}
