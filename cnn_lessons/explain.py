@@ -172,7 +172,8 @@ def occlusion(model, images, classes=None, patch=8, stride=2, fill=None, batch_s
         patch, stride: the square's side and its step, in pixels.
         fill: the value the square is filled with, per channel; defaults to each image's mean
             colour, so that the square hides detail without adding a new colour.
-        batch_size: occluded copies per forward pass.
+        batch_size: images per forward pass. All n * (positions + 1) copies are held in memory
+            at once: meant for a few small images.
 
     Returns:
         (maps, probabilities): maps of shape (n, height, width), each pixel the mean drop in
@@ -188,31 +189,38 @@ def occlusion(model, images, classes=None, patch=8, stride=2, fill=None, batch_s
     n, height, width, _ = images.shape
     patch = positive_int("patch", patch, maximum=min(height, width))
     stride = positive_int("stride", stride)
-    probabilities = np.asarray(model.predict(images, batch_size=batch_size, verbose=0))
-    classes = probabilities.argmax(axis=1) if classes is None else np.asarray(classes).ravel()
-    if classes.shape != (n,):
-        raise ValueError(
-            f"`classes` must hold one label per image ({n}). Received: {classes.shape}"
-        )
-    base = probabilities[np.arange(n), classes]
+    if classes is not None:
+        classes = np.asarray(classes).ravel()
+        if classes.shape != (n,):
+            raise ValueError(
+                f"`classes` must hold one label per image ({n}). Received: {classes.shape}"
+            )
     corners = [
         (top, left)
         for top in range(0, height - patch + 1, stride)
         for left in range(0, width - patch + 1, stride)
     ]
-    maps, covered = np.zeros((n, height, width)), np.zeros((height, width))
-    for top, left in corners:
-        covered[top : top + patch, left : left + patch] += 1
+    # The images and all their occluded copies in one array, for one `predict` call: several
+    # calls with other batch shapes would make TensorFlow retrace the model each time.
+    copies = np.repeat(images, len(corners) + 1, axis=0).reshape(
+        n, len(corners) + 1, *images.shape[1:]
+    )
     for index in range(n):
-        image = images[index]
-        colour = image.mean(axis=(0, 1)) if fill is None else np.asarray(fill, dtype="float32")
-        occluded = np.repeat(image[None], len(corners), axis=0)
-        for copy, (top, left) in enumerate(corners):
-            occluded[copy, top : top + patch, left : left + patch] = colour
-        scores = np.asarray(model.predict(occluded, batch_size=batch_size, verbose=0))
-        drops = base[index] - scores[:, classes[index]]
-        for drop, (top, left) in zip(drops, corners):
-            maps[index, top : top + patch, left : left + patch] += drop
+        colour = images[index].mean(axis=(0, 1)) if fill is None else np.asarray(fill, "float32")
+        for copy, (top, left) in enumerate(corners, start=1):
+            copies[index, copy, top : top + patch, left : left + patch] = colour
+    scores = np.asarray(
+        model.predict(copies.reshape(-1, *images.shape[1:]), batch_size=batch_size, verbose=0)
+    )
+    scores = scores.reshape(n, len(corners) + 1, -1)
+    probabilities = scores[:, 0]
+    classes = probabilities.argmax(axis=1) if classes is None else classes
+    base = probabilities[np.arange(n), classes]
+    maps, covered = np.zeros((n, height, width)), np.zeros((height, width))
+    for copy, (top, left) in enumerate(corners, start=1):
+        covered[top : top + patch, left : left + patch] += 1
+        drops = base - scores[np.arange(n), copy, classes]
+        maps[:, top : top + patch, left : left + patch] += drops[:, None, None]
     return maps / np.maximum(covered, 1), base
 
 
