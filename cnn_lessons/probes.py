@@ -45,7 +45,10 @@ def layer_outputs(model, names, images):
         raise ValueError(
             f"`{model.name}` has no layer named {missing[0]!r}. Received: names={names!r}"
         )
-    probe = keras.Model(model.input, [model.get_layer(name).output for name in names])
+    # A one-input model's probe takes its input as a tensor, not a list of one: given an array,
+    # a probe built on the list `model.inputs` warns that the structure does not match.
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    probe = keras.Model(inputs, [model.get_layer(name).output for name in names])
     outputs = probe(np.asarray(images), training=False)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     return {name: np.asarray(output) for name, output in zip(names, outputs)}

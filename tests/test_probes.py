@@ -36,6 +36,15 @@ def test_layer_outputs_reads_named_layers_in_inference_mode():
         probes.layer_outputs(model, ["C7"], images)
 
 
+def test_layer_outputs_of_a_one_input_model_warn_nothing():
+    import warnings
+
+    model = lenet5("modern")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Keras's "structure of `inputs` doesn't match" warning
+        probes.layer_outputs(model, "C1", np.zeros((2, 32, 32, 1), "float32"))
+
+
 def test_free_memory_keeps_the_precision_policy():
     from cnn_lessons._keras import keras
 
