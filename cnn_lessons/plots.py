@@ -171,7 +171,7 @@ def feature_maps(model, layer_name, image, columns=8, limit=32, show_input=True)
 
     image = np.asarray(image)
     probe = keras.Model(model.input, model.get_layer(layer_name).output)
-    maps = np.asarray(probe([image[None]], training=False))[0]
+    maps = np.asarray(probe(image[None], training=False))[0]
     if maps.ndim != 3:
         raise ValueError(
             f"`layer_name` must name a layer with feature maps (height, width, channels); "
