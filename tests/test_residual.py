@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from cnn_lessons import resnet, residual
+from cnn_lessons import residual, resnet
 
 
 def test_a_zeroed_residual_block_is_the_identity_on_what_a_block_receives():
