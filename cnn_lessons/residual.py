@@ -49,7 +49,7 @@ def training_errors(model, x, y, batch_size=32, learning_rate=0.025, passes=1, w
             f"Need at least one full batch: {len(x)} images for batches of {batch_size}. "
             f"Received: len(x)={len(x)}, batch_size={batch_size}"
         )
-    warmup = int(warmup)
+    warmup = positive_int("warmup", warmup, minimum=0)
     rate = keras.optimizers.schedules.PolynomialDecay(
         learning_rate / max(warmup, 1), max(warmup, 1), learning_rate, power=1.0
     )  # linear from peak / warmup up to the peak, then constant
@@ -108,6 +108,47 @@ def occlusion_figure(model, images, labels, class_names, patch=8, stride=4):
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle(f"Occlusion: a {patch}x{patch} grey square every {stride} px", fontsize=9)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def window_band(values, window=20):
+    """The trailing moving mean of `values` over `window` iterations (fewer at the start), and
+    its standard error, the spread of the batches in the window over sqrt(their number): arrays
+    (mean, error) of the length of `values`. A batch's error is noisy (32 images); the band says
+    how far apart two curves must be before the gap is more than that noise."""
+    window = positive_int("window", window)
+    values = np.asarray(values, dtype=float)
+    mean, error = np.empty_like(values), np.empty_like(values)
+    for i in range(len(values)):
+        chunk = values[max(0, i - window + 1) : i + 1]
+        mean[i] = chunk.mean()
+        error[i] = chunk.std(ddof=1) / np.sqrt(len(chunk)) if len(chunk) > 1 else 0.0
+    return mean, error
+
+
+def training_error_figure(panels, window=20):
+    """Figure 6 of the paper in small: {panel title: {label: per-iteration training errors}},
+    each curve the moving mean over `window` iterations with a band of one standard error."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import PercentFormatter
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.4), squeeze=False)
+    for ax, (title, curves) in zip(axes[0], panels.items()):
+        for label, values in curves.items():
+            mean, error = window_band(values, window)
+            steps = np.arange(1, len(mean) + 1)
+            (line,) = ax.plot(steps, mean, label=label)
+            ax.fill_between(steps, mean - error, mean + error, color=line.get_color(), alpha=0.2)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("iteration")
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0, 0].set_ylabel(f"training error ({window}-iteration mean ± 1 s.e.)")
+    for ax in axes[0, 1:]:
+        ax.sharey(axes[0, 0])
     fig.tight_layout()
     plt.close(fig)
     return fig

@@ -62,6 +62,8 @@ def test_training_errors_rejects_what_cannot_train():
         residual.training_errors(model, x, y)
     with pytest.raises(ValueError, match="passes"):
         residual.training_errors(model, x, y, batch_size=8, passes=0)
+    with pytest.raises(ValueError, match=r"`warmup` must be an integer >= 0. Received: warmup=-1"):
+        residual.training_errors(model, x, y, batch_size=8, warmup=-1)
 
 
 class TopLeft:
@@ -96,3 +98,20 @@ def test_occlusion_figure_marks_right_and_wrong():
     titles = [ax.get_title() for ax in figure.axes]
     assert titles[:2] == ["bright ✓", "dark ✗ (bright)"]
     assert len(figure.axes) == 4
+
+
+def test_window_band_is_the_trailing_mean_and_its_standard_error():
+    mean, error = residual.window_band([0.0, 1.0, 0.0, 1.0], window=2)
+    np.testing.assert_allclose(mean, [0.0, 0.5, 0.5, 0.5])
+    np.testing.assert_allclose(error, [0.0, 0.5, 0.5, 0.5])  # std 0.7071 / sqrt(2)
+    with pytest.raises(ValueError, match="Received: window=0"):
+        residual.window_band([0.5], window=0)
+
+
+def test_training_error_figure_draws_a_band_per_curve():
+    figure = residual.training_error_figure(
+        {"plain": {"a": [0.9, 0.8, 0.7], "b": [0.9, 0.9, 0.8]}, "residual": {"c": [0.5] * 3}}, 2
+    )
+    assert [ax.get_title() for ax in figure.axes] == ["plain", "residual"]
+    assert [len(ax.collections) for ax in figure.axes] == [2, 1]  # one band per curve
+    assert figure.axes[0].get_ylabel() == "training error (2-iteration mean ± 1 s.e.)"
