@@ -24,9 +24,14 @@ def zero_residual_block(filters=16, input_shape=(8, 8, 16), mistake=None, seed=0
     if mistake is not None:  # resnet.basic_block would build the paper's block for a typo
         check_choice("mistake", mistake, resnet.MISTAKES)
     keras.utils.set_random_seed(seed)
-    inputs = keras.Input(input_shape, name="input")
-    outputs = resnet.basic_block(inputs, filters, 1, "A", name="block", mistake=mistake)
-    model = keras.Model(inputs, outputs, name=f"zero_residual_{mistake or 'paper'}")
+    policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("float32")  # bfloat16 would round x on its way
+    try:
+        inputs = keras.Input(input_shape, name="input")
+        outputs = resnet.basic_block(inputs, filters, 1, "A", name="block", mistake=mistake)
+        model = keras.Model(inputs, outputs, name=f"zero_residual_{mistake or 'paper'}")
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
     bn = model.get_layer("block_2_bn")
     gamma, beta, mean, variance = bn.get_weights()
     bn.set_weights([np.zeros_like(gamma), np.zeros_like(beta), mean, variance])
@@ -68,6 +73,12 @@ def training_errors(model, x, y, batch_size=32, learning_rate=0.025, passes=1, w
     return errors
 
 
+def _probabilities(model, images):
+    """The model's outputs for `images` in float32, in one call (no `predict`: each new batch
+    size would trace it again)."""
+    return keras.ops.convert_to_numpy(model(images, training=False)).astype("float32")
+
+
 def occlusion(model, image, label, patch=8, stride=4):
     """Where `model` looks (Zeiler and Fergus 2014, section 4.2): slide a grey `patch` x `patch`
     square over `image` (H, W, C) in steps of `stride`, and return, for each position, how much
@@ -85,7 +96,7 @@ def occlusion(model, image, label, patch=8, stride=4):
     hidden = np.repeat(image[None], len(tops) * len(lefts), axis=0)
     for k, (top, left) in enumerate((t, s) for t in tops for s in lefts):
         hidden[k, top : top + patch, left : left + patch] = 0.5  # mid-grey in [0, 1] pixels
-    probabilities = model.predict(np.concatenate([image[None], hidden]), verbose=0)[:, label]
+    probabilities = _probabilities(model, np.concatenate([image[None], hidden]))[:, label]
     return (probabilities[0] - probabilities[1:]).reshape(len(tops), len(lefts))
 
 
@@ -94,7 +105,7 @@ def occlusion_figure(model, images, labels, class_names, patch=8, stride=4):
     region lowers that probability), titled with the prediction and the truth."""
     import matplotlib.pyplot as plt
 
-    predicted = np.argmax(model.predict(np.asarray(images), verbose=0), axis=1)
+    predicted = np.argmax(_probabilities(model, np.asarray(images, dtype="float32")), axis=1)
     fig, axes = plt.subplots(2, len(images), figsize=(1.6 * len(images), 3.6), squeeze=False)
     for column, (image, label, guess) in enumerate(zip(images, labels, predicted)):
         drop = occlusion(model, image, guess, patch, stride)

@@ -1,14 +1,18 @@
+import keras
 import numpy as np
 import pytest
 
 from cnn_lessons import residual, resnet
 
 
-def test_a_zeroed_residual_block_is_the_identity_on_what_a_block_receives():
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+def test_a_zeroed_residual_block_is_the_identity_on_what_a_block_receives(policy):
+    keras.mixed_precision.set_global_policy(policy)  # quick mode may choose bfloat16
     rng = np.random.default_rng(0)
     signed = rng.normal(size=(2, 8, 8, 16)).astype("float32")
     relu_output = np.maximum(signed, 0)  # what the previous block's ReLU hands on
     ours = residual.zero_residual_block()
+    assert keras.mixed_precision.global_policy().name == policy  # put back
     np.testing.assert_array_equal(ours.predict(relu_output, verbose=0), relu_output)
     # On signed inputs the paper's block is not the identity: its final ReLU clips them.
     np.testing.assert_array_equal(ours.predict(signed, verbose=0), relu_output)
@@ -69,7 +73,7 @@ def test_training_errors_rejects_what_cannot_train():
 class TopLeft:
     """A stand-in classifier: class 0's probability is the mean of the top-left 4x4 pixels."""
 
-    def predict(self, x, verbose=0):
+    def __call__(self, x, training=False):
         p = x[:, :4, :4].mean(axis=(1, 2, 3))
         return np.stack([p, 1 - p], axis=1)
 
