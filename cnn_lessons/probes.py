@@ -46,6 +46,6 @@ def layer_outputs(model, names, images):
             f"`{model.name}` has no layer named {missing[0]!r}. Received: names={names!r}"
         )
     probe = keras.Model(model.inputs, [model.get_layer(name).output for name in names])
-    outputs = probe(np.asarray(images), training=False)
+    outputs = probe([np.asarray(images)], training=False)  # a list, as `model.inputs` is one
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     return {name: np.asarray(output) for name, output in zip(names, outputs)}

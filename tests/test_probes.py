@@ -41,3 +41,17 @@ def test_free_memory_keeps_the_precision_policy():
         assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_layer_outputs_calls_the_probe_without_a_structure_warning():
+    """Keras warns (on stderr, into a notebook's outputs) when a one-input model built from
+    `model.inputs`, a list, is called with a bare array."""
+    import warnings
+
+    from cnn_lessons import resnet
+
+    model = resnet.resnet_cifar(8, input_shape=(8, 8, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        outputs = probes.layer_outputs(model, ["avg_pool"], np.zeros((1, 8, 8, 3), "float32"))
+    assert outputs["avg_pool"].shape == (1, 64)
