@@ -35,7 +35,6 @@ def test_layer_outputs_reads_named_layers_in_inference_mode():
 
 
 def test_layer_outputs_of_a_one_input_model_warn_nothing():
-
     model = lenet5("modern")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # Keras's "structure of `inputs` doesn't match" warning

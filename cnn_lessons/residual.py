@@ -1,0 +1,165 @@
+"""Chapter 5's experiments on residual blocks, small enough to read in one sitting.
+
+- `zero_residual_block`: one basic block whose residual branch F is switched off (its last
+  batch norm scaled by 0), to show that relu(F(x) + x) is then the identity on the non-negative
+  inputs a block receives, so a deeper ResNet can always copy a shallower one.
+- `training_errors`: the paper's Figure 6 measure, the training error of every batch just before
+  its update, for plain and residual networks trained on the same batches in the same order.
+- `occlusion`: where a trained classifier looks: how much its probability for a class falls when
+  a grey square hides each part of the image.
+"""
+
+import numpy as np
+
+from . import resnet
+from ._keras import keras
+from .validation import check_choice, positive_int
+
+
+def zero_residual_block(filters=16, input_shape=(8, 8, 16), mistake=None, seed=0):
+    """A model of one `resnet.basic_block` (`filters`, stride 1, identity shortcut) whose
+    residual branch outputs 0: its last batch norm, `block_2_bn`, has scale and shift 0, the
+    initialization that later papers (e.g. Goyal et al. 2017) use for every block. `mistake` as
+    `resnet.MISTAKES` (or None, the paper's block)."""
+    if mistake is not None:  # resnet.basic_block would build the paper's block for a typo
+        check_choice("mistake", mistake, resnet.MISTAKES)
+    keras.utils.set_random_seed(seed)
+    policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("float32")  # bfloat16 would round x on its way
+    try:
+        inputs = keras.Input(input_shape, name="input")
+        outputs = resnet.basic_block(inputs, filters, 1, "A", name="block", mistake=mistake)
+        model = keras.Model(inputs, outputs, name=f"zero_residual_{mistake or 'paper'}")
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
+    bn = model.get_layer("block_2_bn")
+    gamma, beta, mean, variance = bn.get_weights()
+    bn.set_weights([np.zeros_like(gamma), np.zeros_like(beta), mean, variance])
+    return model
+
+
+def training_errors(model, x, y, batch_size=32, learning_rate=0.025, passes=1, warmup=0, seed=0):
+    """Train `model` with the paper's SGD (momentum 0.9, weight decay 1e-4) on `passes` passes
+    over (x, y), the batches drawn in an order fixed by `seed`, and return the training error of
+    every batch, measured on that batch just before its update (`train_on_batch`).
+
+    The learning rate rises linearly from `learning_rate / warmup` to `learning_rate` over the
+    first `warmup` iterations (0: no warm-up), then stays constant, as in the paper's first
+    32,000 iterations. Batch norm uses the batch's own statistics here, so its momentum plays
+    no part in the result.
+    """
+    batch_size, passes = positive_int("batch_size", batch_size), positive_int("passes", passes)
+    if len(x) < batch_size:
+        raise ValueError(
+            f"Need at least one full batch: {len(x)} images for batches of {batch_size}. "
+            f"Received: len(x)={len(x)}, batch_size={batch_size}"
+        )
+    warmup = positive_int("warmup", warmup, minimum=0)
+    rate = keras.optimizers.schedules.PolynomialDecay(
+        learning_rate / max(warmup, 1), max(warmup, 1), learning_rate, power=1.0
+    )  # linear from peak / warmup up to the peak, then constant
+    model.compile(
+        keras.optimizers.SGD(rate, momentum=0.9, weight_decay=1e-4),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    rng = np.random.default_rng(seed)
+    errors = []
+    for _ in range(passes):
+        order = rng.permutation(len(x))
+        for batch in order[: len(x) // batch_size * batch_size].reshape(-1, batch_size):
+            result = model.train_on_batch(x[batch], y[batch], return_dict=True)
+            errors.append(1.0 - float(result["accuracy"]))
+    return errors
+
+
+def _probabilities(model, images):
+    """The model's outputs for `images` in float32, in one call (no `predict`: each new batch
+    size would trace it again)."""
+    return keras.ops.convert_to_numpy(model(images, training=False)).astype("float32")
+
+
+def occlusion(model, image, label, patch=8, stride=4):
+    """Where `model` looks (Zeiler and Fergus 2014, section 4.2): slide a grey `patch` x `patch`
+    square over `image` (H, W, C) in steps of `stride`, and return, for each position, how much
+    the probability of class `label` falls when that part is hidden: an array of shape
+    (rows, columns), positive where hiding the region hurts."""
+    patch, stride = positive_int("patch", patch), positive_int("stride", stride)
+    image = np.asarray(image, dtype="float32")
+    if image.ndim != 3 or patch > min(image.shape[:2]):
+        raise ValueError(
+            "`image` must be one (height, width, channels) image at least `patch` pixels on a "
+            f"side. Received: image of shape {image.shape}, patch={patch}"
+        )
+    tops = range(0, image.shape[0] - patch + 1, stride)
+    lefts = range(0, image.shape[1] - patch + 1, stride)
+    hidden = np.repeat(image[None], len(tops) * len(lefts), axis=0)
+    for k, (top, left) in enumerate((t, s) for t in tops for s in lefts):
+        hidden[k, top : top + patch, left : left + patch] = 0.5  # mid-grey in [0, 1] pixels
+    probabilities = _probabilities(model, np.concatenate([image[None], hidden]))[:, label]
+    return (probabilities[0] - probabilities[1:]).reshape(len(tops), len(lefts))
+
+
+def occlusion_figure(model, images, labels, class_names, patch=8, stride=4):
+    """Each image above its occlusion map for the class the model predicts (red: hiding this
+    region lowers that probability), titled with the prediction and the truth."""
+    import matplotlib.pyplot as plt
+
+    predicted = np.argmax(_probabilities(model, np.asarray(images, dtype="float32")), axis=1)
+    fig, axes = plt.subplots(2, len(images), figsize=(1.6 * len(images), 3.6), squeeze=False)
+    for column, (image, label, guess) in enumerate(zip(images, labels, predicted)):
+        drop = occlusion(model, image, guess, patch, stride)
+        limit = max(float(np.abs(drop).max()), 1e-6)  # one symmetric scale per map, 0 in white
+        axes[0, column].imshow(image)
+        mark = "✓" if guess == label else f"✗ ({class_names[label]})"
+        axes[0, column].set_title(f"{class_names[guess]} {mark}", fontsize=8)
+        axes[1, column].imshow(drop, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        axes[1, column].set_title(f"scale ±{limit:.2f}", fontsize=7)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(f"Occlusion: a {patch}x{patch} grey square every {stride} px", fontsize=9)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def window_band(values, window=20):
+    """The trailing moving mean of `values` over `window` iterations (fewer at the start), and
+    its standard error, the spread of the batches in the window over sqrt(their number): arrays
+    (mean, error) of the length of `values`. A batch's error is noisy (32 images); the band says
+    how far apart two curves must be before the gap is more than that noise."""
+    window = positive_int("window", window)
+    values = np.asarray(values, dtype=float)
+    mean, error = np.empty_like(values), np.empty_like(values)
+    for i in range(len(values)):
+        chunk = values[max(0, i - window + 1) : i + 1]
+        mean[i] = chunk.mean()
+        error[i] = chunk.std(ddof=1) / np.sqrt(len(chunk)) if len(chunk) > 1 else 0.0
+    return mean, error
+
+
+def training_error_figure(panels, window=20):
+    """Figure 6 of the paper in small: {panel title: {label: per-iteration training errors}},
+    each curve the moving mean over `window` iterations with a band of one standard error."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import PercentFormatter
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.4), squeeze=False)
+    for ax, (title, curves) in zip(axes[0], panels.items()):
+        for label, values in curves.items():
+            mean, error = window_band(values, window)
+            steps = np.arange(1, len(mean) + 1)
+            (line,) = ax.plot(steps, mean, label=label)
+            ax.fill_between(steps, mean - error, mean + error, color=line.get_color(), alpha=0.2)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("iteration")
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0, 0].set_ylabel(f"training error ({window}-iteration mean ± 1 s.e.)")
+    for ax in axes[0, 1:]:
+        ax.sharey(axes[0, 0])
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
