@@ -116,11 +116,18 @@ def merge(residual, identity, name, mistake=None):
     return layers.Activation(activation, name=f"{name}_out")(x)
 
 
+def _copied(mistake):
+    """None (the paper's block) or one of `MISTAKES`: a misspelt mistake must not quietly build
+    the right block."""
+    return None if mistake is None else check_choice("mistake", mistake, MISTAKES)
+
+
 def basic_block(
     x, filters, strides=1, option="B", plain=False, conv_bias=False, name=None, mistake=None
 ):
     """Figure 5 left (ResNet-18/34, CIFAR): 3x3 `filters`, 3x3 `filters`, both followed by BN;
     `strides` on the first 3x3 (the only place a basic block has for it)."""
+    mistake = _copied(mistake)
     identity = None if plain else shortcut(x, filters, strides, option, conv_bias, name, mistake)
     y = conv_bn(x, filters, 3, strides, conv_bias, f"{name}_1")
     y = layers.Activation("relu", name=f"{name}_1_relu")(y)
@@ -135,6 +142,7 @@ def bottleneck_block(
     `4 * filters` restores, each followed by BN. `stride_on` says which of the first two convs
     carries the stage's downsampling stride."""
     stride_on = check_choice("stride_on", stride_on, STRIDE_ON)
+    mistake = _copied(mistake)
     identity = shortcut(x, 4 * filters, strides, "B", conv_bias, name, mistake)
     y = conv_bn(x, filters, 1, strides if stride_on == "1x1" else 1, conv_bias, f"{name}_1")
     y = layers.Activation("relu", name=f"{name}_1_relu")(y)

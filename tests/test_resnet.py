@@ -486,3 +486,12 @@ def test_the_blocks_refuse_an_option_they_would_ignore():
         match=re.escape("`stride_on` must be one of '1x1', '3x3'. Received: stride_on='1X1'"),
     ):
         bottleneck_block(x, 16, strides=2, stride_on="1X1", name="conv3_block1")
+
+
+def test_a_misspelt_mistake_is_an_error_not_the_right_block():
+    from cnn_lessons.resnet import basic_block, bottleneck_block
+
+    x = keras.Input((8, 8, 16))
+    for block in (basic_block, bottleneck_block):
+        with pytest.raises(ValueError, match=r"mistake.*no_relu_after_add.*Received.*'no_relu'"):
+            block(x, 4 if block is bottleneck_block else 16, name="b", mistake="no_relu")
