@@ -5,8 +5,8 @@
   inputs a block receives, so a deeper ResNet can always copy a shallower one.
 - `training_errors`: the paper's Figure 6 measure, the training error of every batch just before
   its update, for plain and residual networks trained on the same batches in the same order.
-- `occlusion`: where a trained classifier looks: how much its probability for a class falls when
-  a grey square hides each part of the image.
+- `window_band`, `training_error_figure`: those curves as moving means with a band of one
+  standard error. (Where a trained network looks is `explain.occlusion`, shared with chapter 3.)
 """
 
 import numpy as np
@@ -71,57 +71,6 @@ def training_errors(model, x, y, batch_size=32, learning_rate=0.025, passes=1, w
             result = model.train_on_batch(x[batch], y[batch], return_dict=True)
             errors.append(1.0 - float(result["accuracy"]))
     return errors
-
-
-def _probabilities(model, images):
-    """The model's outputs for `images` in float32, in one call (no `predict`: each new batch
-    size would trace it again)."""
-    return keras.ops.convert_to_numpy(model(images, training=False)).astype("float32")
-
-
-def occlusion(model, image, label, patch=8, stride=4):
-    """Where `model` looks (Zeiler and Fergus 2014, section 4.2): slide a grey `patch` x `patch`
-    square over `image` (H, W, C) in steps of `stride`, and return, for each position, how much
-    the probability of class `label` falls when that part is hidden: an array of shape
-    (rows, columns), positive where hiding the region hurts."""
-    patch, stride = positive_int("patch", patch), positive_int("stride", stride)
-    image = np.asarray(image, dtype="float32")
-    if image.ndim != 3 or patch > min(image.shape[:2]):
-        raise ValueError(
-            "`image` must be one (height, width, channels) image at least `patch` pixels on a "
-            f"side. Received: image of shape {image.shape}, patch={patch}"
-        )
-    tops = range(0, image.shape[0] - patch + 1, stride)
-    lefts = range(0, image.shape[1] - patch + 1, stride)
-    hidden = np.repeat(image[None], len(tops) * len(lefts), axis=0)
-    for k, (top, left) in enumerate((t, s) for t in tops for s in lefts):
-        hidden[k, top : top + patch, left : left + patch] = 0.5  # mid-grey in [0, 1] pixels
-    probabilities = _probabilities(model, np.concatenate([image[None], hidden]))[:, label]
-    return (probabilities[0] - probabilities[1:]).reshape(len(tops), len(lefts))
-
-
-def occlusion_figure(model, images, labels, class_names, patch=8, stride=4):
-    """Each image above its occlusion map for the class the model predicts (red: hiding this
-    region lowers that probability), titled with the prediction and the truth."""
-    import matplotlib.pyplot as plt
-
-    predicted = np.argmax(_probabilities(model, np.asarray(images, dtype="float32")), axis=1)
-    fig, axes = plt.subplots(2, len(images), figsize=(1.6 * len(images), 3.6), squeeze=False)
-    for column, (image, label, guess) in enumerate(zip(images, labels, predicted)):
-        drop = occlusion(model, image, guess, patch, stride)
-        limit = max(float(np.abs(drop).max()), 1e-6)  # one symmetric scale per map, 0 in white
-        axes[0, column].imshow(image)
-        mark = "✓" if guess == label else f"✗ ({class_names[label]})"
-        axes[0, column].set_title(f"{class_names[guess]} {mark}", fontsize=8)
-        axes[1, column].imshow(drop, cmap="RdBu_r", vmin=-limit, vmax=limit)
-        axes[1, column].set_title(f"scale ±{limit:.2f}", fontsize=7)
-    for ax in axes.flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.suptitle(f"Occlusion: a {patch}x{patch} grey square every {stride} px", fontsize=9)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
 
 
 def window_band(values, window=20):

@@ -70,40 +70,6 @@ def test_training_errors_rejects_what_cannot_train():
         residual.training_errors(model, x, y, batch_size=8, warmup=-1)
 
 
-class TopLeft:
-    """A stand-in classifier: class 0's probability is the mean of the top-left 4x4 pixels."""
-
-    def __call__(self, x, training=False):
-        p = x[:, :4, :4].mean(axis=(1, 2, 3))
-        return np.stack([p, 1 - p], axis=1)
-
-
-def test_occlusion_shows_where_the_model_looks():
-    image = np.ones((8, 8, 3), "float32")
-    np.testing.assert_allclose(
-        residual.occlusion(TopLeft(), image, 0, patch=4, stride=4), [[0.5, 0], [0, 0]]
-    )
-    drops = residual.occlusion(TopLeft(), image, 1, patch=4, stride=2)
-    assert drops.shape == (3, 3)
-    assert drops[0, 0] == pytest.approx(-0.5) and drops[0, 1] == pytest.approx(-0.25)
-    assert drops[2, 2] == 0
-
-
-def test_occlusion_rejects_bad_images():
-    with pytest.raises(ValueError, match=r"Received: image of shape \(8, 8\), patch=4"):
-        residual.occlusion(TopLeft(), np.ones((8, 8)), 0, patch=4)
-    with pytest.raises(ValueError, match=r"Received: image of shape \(8, 8, 3\), patch=9"):
-        residual.occlusion(TopLeft(), np.ones((8, 8, 3)), 0, patch=9)
-
-
-def test_occlusion_figure_marks_right_and_wrong():
-    images = np.stack([np.ones((8, 8, 3)), np.zeros((8, 8, 3))]).astype("float32")
-    figure = residual.occlusion_figure(TopLeft(), images, [0, 0], ["bright", "dark"], 4, 4)
-    titles = [ax.get_title() for ax in figure.axes]
-    assert titles[:2] == ["bright ✓", "dark ✗ (bright)"]
-    assert len(figure.axes) == 4
-
-
 def test_window_band_is_the_trailing_mean_and_its_standard_error():
     mean, error = residual.window_band([0.0, 1.0, 0.0, 1.0], window=2)
     np.testing.assert_allclose(mean, [0.0, 0.5, 0.5, 0.5])
