@@ -39,14 +39,3 @@ def test_layer_outputs_of_a_one_input_model_warn_nothing():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # Keras's "structure of `inputs` doesn't match" warning
         probes.layer_outputs(model, "C1", np.zeros((2, 32, 32, 1), "float32"))
-
-
-def test_free_memory_keeps_the_precision_policy():
-    from cnn_lessons._keras import keras
-
-    keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    try:
-        training.free_memory()
-        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
-    finally:
-        keras.mixed_precision.set_global_policy("float32")

@@ -257,10 +257,11 @@ def test_split_holds_out_the_share_and_trains_on_whole_batches():
     assert training.steps_per_epoch(10_000, 128) == 70
 
 
-def test_clear_session_keeps_the_precision_policy():
+@pytest.mark.parametrize("free", [training.clear_session, training.free_memory])
+def test_clear_session_and_free_memory_keep_the_precision_policy(free):
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
-        training.clear_session()
+        free()
         assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
     finally:
         keras.mixed_precision.set_global_policy("float32")
