@@ -16,12 +16,6 @@ import numpy as np
 from .validation import positive_int
 
 
-def _nonnegative_int(argument, value):
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value == 0:
-        return 0
-    return positive_int(argument, value)
-
-
 def conv_output_size(size, kernel, stride=1, padding=0):
     """The side of a convolution's or a pool's output: floor((size + padding - kernel) / stride)
     + 1, where `padding` is the total number of pixels added across the side (both borders).
@@ -29,7 +23,7 @@ def conv_output_size(size, kernel, stride=1, padding=0):
     A `kernel` larger than the padded input leaves no position to compute: an error, as in Keras.
     """
     size, kernel = positive_int("size", size), positive_int("kernel", kernel)
-    stride, padding = positive_int("stride", stride), _nonnegative_int("padding", padding)
+    stride, padding = positive_int("stride", stride), positive_int("padding", padding, minimum=0)
     if kernel > size + padding:
         raise ValueError(
             "The kernel does not fit in the padded input: kernel must be at most size + padding. "
