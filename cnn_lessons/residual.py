@@ -68,6 +68,7 @@ def training_errors(model, x, y, batch_size=32, learning_rate=0.025, passes=1, w
     for _ in range(passes):
         order = rng.permutation(len(x))
         for batch in order[: len(x) // batch_size * batch_size].reshape(-1, batch_size):
+            model.reset_metrics()  # Keras 3.13 and older keep a running mean across calls
             result = model.train_on_batch(x[batch], y[batch], return_dict=True)
             errors.append(1.0 - float(result["accuracy"]))
     return errors
