@@ -1,13 +1,15 @@
 """AlexNet: Krizhevsky, Sutskever and Hinton, "ImageNet Classification with Deep Convolutional
 Neural Networks", NeurIPS 2012, section 3 and Figure 2.
 
-Three builders:
+Four builders:
 - `alexnet` reproduces the paper: five convolutional layers (ReLU, local response normalization
   after conv1 and conv2, overlapping 3x3/2 max pooling), fc6 and fc7 of 4,096 units with dropout,
   fc8. `groups=2` keeps the two-GPU split (60,965,224 parameters), `groups=1` is the usual
   single-tower network (62,378,344).
 - `alexnet_cifar` is a named adaptation to 32x32 CIFAR-10 images, small enough to train on a
   2-core CPU, that keeps every one of the paper's ideas.
+- `figure1_network` is the paper's Figure 1 experiment: a four-layer convolutional network for
+  CIFAR-10, ReLU or tanh, with the paper's initialization.
 - `copied_alexnet` is a widely copied Keras "AlexNet" that is another network (61,050,856).
 """
 
@@ -200,6 +202,46 @@ def alexnet_cifar(
         classifier_activation,
     )  # fmt: skip
     return keras.Model(inputs, outputs, name=name or "alexnet_cifar")
+
+
+# Figure 1's network (section 3.1: "a four-layer convolutional neural network" on CIFAR-10; its
+# layers are not given): three 5x5 convolutions, each followed by 3x3/2 overlapping max pooling,
+# and a dense output, as in cuda-convnet's CIFAR-10 example of the time. 32 -> 16 -> 8 -> 4.
+FIGURE1_CONVOLUTIONS = (32, 32, 64)
+PAPER_INIT_STDDEV = 0.01  # section 5: weights from a zero-mean Gaussian of standard deviation 0.01
+
+
+def figure1_network(activation="relu", initializer="paper", input_shape=(32, 32, 3), classes=10):
+    """The four-layer network of the paper's Figure 1 (89,578 parameters for CIFAR-10): conv 5x5
+    with 32, 32 and 64 maps, each followed by 3x3/2 max pooling, then a softmax layer.
+
+    Args:
+        activation: "relu" or "tanh", of the three convolutions (the figure's two curves).
+        initializer: "paper", every weight from N(0, 0.01^2) and biases 0 (section 5), or
+            "glorot", Keras's default, which scales each layer to its fan-in and fan-out (Glorot
+            and Bengio 2010, two years before the paper).
+        input_shape: (height, width, channels), at least 8x8.
+        classes: units of the softmax layer.
+    """
+    check_channels_last("Figure 1's network")
+    activation = check_choice("activation", activation, ("relu", "tanh"))
+    initializer = check_choice("initializer", initializer, ("paper", "glorot"))
+    input_shape = check_input_shape("Figure 1's network", input_shape, 8)
+    classes, _ = check_classifier(classes, "softmax")
+    init = (
+        keras.initializers.RandomNormal(0.0, PAPER_INIT_STDDEV)
+        if initializer == "paper"
+        else "glorot_uniform"
+    )
+    inputs = keras.Input(shape=input_shape, name="input")
+    x = inputs
+    for i, filters in enumerate(FIGURE1_CONVOLUTIONS, start=1):
+        x = layers.Conv2D(filters, 5, padding="same", activation=activation,
+                          kernel_initializer=init, name=f"conv{i}")(x)  # fmt: skip
+        x = layers.MaxPooling2D(POOL_SIZE, POOL_STRIDE, padding="same", name=f"pool{i}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    outputs = layers.Dense(classes, activation="softmax", kernel_initializer=init, name="output")(x)
+    return keras.Model(inputs, outputs, name=f"figure1_{activation}_{initializer}")
 
 
 def copied_alexnet(input_shape=(227, 227, 3), classes=1000):

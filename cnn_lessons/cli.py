@@ -5,6 +5,7 @@
     cnn-lessons train MODEL --dataset NAME    train on MNIST or CIFAR-10, save the model and a record
     cnn-lessons data fetch|status             download and cache the datasets / where they are
     cnn-lessons notebooks run                 execute the chapters with papermill, measure each
+    cnn-lessons experiment NAME               run a paper's claim as an experiment, save its curves
     cnn-lessons badges --check|--write        README chapter table and Colab badges vs notebooks
     cnn-lessons doctor                        what this installation has and whether it works
 
@@ -219,6 +220,23 @@ def _train(args):
     return 0
 
 
+# --- experiments --------------------------------------------------------------------------------
+
+
+def _experiment(args):
+    from . import experiments
+
+    output_dir = _writable_dir(args.output_dir or experiments.RESULTS)
+    experiment = experiments.get(args.name)
+    settings = experiment.settings(args.size)
+    print(f"experiment {args.name}, {args.size} size: {experiment.claim}", flush=True)
+    print("settings: " + ", ".join(f"{key}={value}" for key, value in settings.items()), flush=True)
+    result = experiments.run(args.name, args.size)
+    path = experiments.save(result, output_dir)
+    print(f"done in {result['wall_seconds']:.0f} s; saved {path}")
+    return 0
+
+
 # --- notebooks and badges -----------------------------------------------------------------------
 
 
@@ -376,6 +394,19 @@ def parser():
     run.add_argument("--output-dir", default="notebook-runs", help="where executed copies go")
     run.add_argument("--in-place", action="store_true", help="overwrite the committed notebooks")
     run.set_defaults(run=_notebooks_run)
+
+    from .experiments import EXPERIMENTS, SIZES
+
+    experiment = commands.add_parser(
+        "experiment", help="run a paper's claim as an experiment and save its result as JSON"
+    )
+    experiment.add_argument("name", choices=list(EXPERIMENTS), help="the experiment to run")
+    experiment.add_argument("--size", choices=SIZES, default="long",
+                            help="long (default: the committed result's run), or a chapter's "
+                                 "default or quick run")  # fmt: skip
+    experiment.add_argument("--output-dir", help="where NAME.json goes (default: cnn_lessons/results, "
+                            "the committed results the chapters plot)")  # fmt: skip
+    experiment.set_defaults(run=_experiment)
 
     badges = commands.add_parser("badges", help="check (or --write) the README table and badges")
     badges_action = badges.add_mutually_exclusive_group()

@@ -38,16 +38,21 @@ def zero_residual_block(filters=16, input_shape=(8, 8, 16), mistake=None, seed=0
     return model
 
 
-def training_errors(model, x, y, batch_size=32, learning_rate=0.025, passes=1, warmup=0, seed=0):
+def training_errors(
+    model, x, y, batch_size=32, learning_rate=0.025, passes=1, warmup=0, milestones=(), seed=0
+):
     """Train `model` with the paper's SGD (momentum 0.9, weight decay 1e-4) on `passes` passes
     over (x, y), the batches drawn in an order fixed by `seed`, and return the training error of
     every batch, measured on that batch just before its update (`train_on_batch`).
 
     The learning rate rises linearly from `learning_rate / warmup` to `learning_rate` over the
     first `warmup` iterations (0: no warm-up), then stays constant, as in the paper's first
-    32,000 iterations. Batch norm uses the batch's own statistics here, so its momentum plays
-    no part in the result.
+    32,000 iterations; `milestones`, shares of the run, divide it by 10 where they fall (the
+    paper's 32,000 and 48,000 of 64,000 iterations are (0.5, 0.75)). Batch norm uses the batch's
+    own statistics here, so its momentum plays no part in the result.
     """
+    from .training import RecipeSchedule
+
     batch_size, passes = positive_int("batch_size", batch_size), positive_int("passes", passes)
     if len(x) < batch_size:
         raise ValueError(
@@ -55,9 +60,16 @@ def training_errors(model, x, y, batch_size=32, learning_rate=0.025, passes=1, w
             f"Received: len(x)={len(x)}, batch_size={batch_size}"
         )
     warmup = positive_int("warmup", warmup, minimum=0)
-    rate = keras.optimizers.schedules.PolynomialDecay(
-        learning_rate / max(warmup, 1), max(warmup, 1), learning_rate, power=1.0
-    )  # linear from peak / warmup up to the peak, then constant
+    steps = passes * (len(x) // batch_size)
+    shares = tuple(milestones)
+    if not all(isinstance(m, (int, float)) and 0 < m < 1 for m in shares):
+        raise ValueError(
+            f"`milestones` must be shares of the run, each in (0, 1). Received: milestones={milestones!r}"
+        )
+    rate = RecipeSchedule(
+        learning_rate, steps, warmup, "steps" if shares else "constant",
+        [round(m * steps) for m in shares],
+    )  # fmt: skip
     model.compile(
         keras.optimizers.SGD(rate, momentum=0.9, weight_decay=1e-4),
         loss="sparse_categorical_crossentropy",

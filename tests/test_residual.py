@@ -55,8 +55,19 @@ def test_training_errors_warms_up_linearly():
     residual.training_errors(model, x, y, batch_size=8, learning_rate=0.1, warmup=4)
     schedule = model.optimizer._learning_rate
     assert [float(schedule(step)) for step in range(6)] == pytest.approx(
-        [0.025, 0.04375, 0.0625, 0.08125, 0.1, 0.1]
+        [0.025, 0.05, 0.075, 0.1, 0.1, 0.1]
     )
+
+
+def test_training_errors_divides_the_rate_by_ten_at_each_milestone():
+    x, y = tiny_data(8)
+    model = resnet.resnet_cifar(8, input_shape=(8, 8, 3))
+    residual.training_errors(model, x, y, batch_size=8, learning_rate=0.1, passes=4,
+                             milestones=(0.5, 0.75))  # fmt: skip
+    schedule = model.optimizer._learning_rate  # 4 iterations: drops at iterations 2 and 3
+    assert [float(schedule(step)) for step in range(4)] == pytest.approx([0.1, 0.1, 0.01, 0.001])
+    with pytest.raises(ValueError, match=r"each in \(0, 1\)\. Received: milestones=\(0\.5, 2\)"):
+        residual.training_errors(model, x, y, batch_size=8, milestones=(0.5, 2))
 
 
 def test_training_errors_rejects_what_cannot_train():

@@ -1,0 +1,301 @@
+"""The papers' claims as experiments, each at three sizes: `quick` and `default`, the learner's
+own short run in the chapter, and `long`, run once with `cnn-lessons experiment NAME`, its
+result committed as data in `cnn_lessons/results/NAME.json` (the curves, the exact command, the
+code version, the machine, the date and the wall time), which the chapter plots beside the
+learner's run.
+
+- `relu_tanh` (chapter 2, AlexNet's Figure 1): epochs a four-layer network needs to reach 25 %
+  training error on CIFAR-10 with ReLU and with tanh, under the paper's initialization and input
+  scale and under Keras's defaults, each activation at its fastest learning rate.
+- `degradation` (chapter 5, ResNet's Figure 6): the training error of plain and residual
+  networks of 20 and 56 layers, trained on the same batches in the same order.
+
+Every run is in float32 (as the papers were) whatever the chapter's precision, so that a result
+does not depend on the CPU it ran on. The test set is never used: both measures are training
+errors, as in the papers' figures.
+"""
+
+import dataclasses
+import datetime
+import json
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .validation import check_choice
+
+RESULTS = Path(__file__).parent / "results"
+SIZES = ("quick", "default", "long")
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """A named experiment: its chapter, the claim it tests, the function that runs it and its
+    settings at each of `SIZES`."""
+
+    name: str
+    chapter: str
+    claim: str
+    function: str
+    sizes: dict
+
+    def settings(self, size):
+        return dict(self.sizes[check_choice("size", size, SIZES)])
+
+
+# --- AlexNet, Figure 1 ---------------------------------------------------------------------------
+
+THRESHOLD = 0.25  # Figure 1: epochs to reach 25 % training error
+
+
+def paper_inputs(x):
+    """The paper's input (section 2): raw pixel values, 0-255, less the mean image of the
+    training images, from `cnn_lessons.data`'s [0, 1] floats."""
+    x = np.asarray(x, dtype="float32") * 255.0
+    return x - x.mean(axis=0)
+
+
+def epochs_to(errors, threshold=THRESHOLD):
+    """The first epoch (counted from 1) whose training error is at most `threshold`, or None."""
+    reached = np.flatnonzero(np.asarray(errors) <= threshold)
+    return int(reached[0]) + 1 if len(reached) else None
+
+
+def relu_tanh(n_images, epochs, rates, conditions=("paper", "glorot"), batch_size=128, seed=0,
+              data_dir=None, verbose=True):  # fmt: skip
+    """Train `alexnet.figure1_network` with plain SGD (momentum 0.9, a constant learning rate,
+    batches of `batch_size`, no weight decay, no augmentation) for `epochs` on `n_images`
+    CIFAR-10 training images, for each condition, activation and learning rate of
+    `rates[condition][activation]`. The same seed gives every run the same images in the same
+    order. Returns {"curves": {"condition/activation/rate": training error per epoch},
+    "seconds": {same keys: wall time}}; the training error of an epoch is the share of its
+    images misclassified while it trains, the measure of Figure 1."""
+    from . import alexnet, data, training
+    from .recipes import Recipe
+
+    cifar = data.load_cifar10(n_train=n_images, n_test=1, seed=seed, data_dir=data_dir)
+    curves, seconds = {}, {}
+    for condition in conditions:
+        check_choice("condition", condition, ("paper", "glorot"))
+        x = paper_inputs(cifar.x_train) if condition == "paper" else cifar.x_train
+        for activation in ("relu", "tanh"):
+            for rate in rates[condition][activation]:
+                key = f"{condition}/{activation}/{rate:g}"
+                training.free_memory()
+                training.set_seed(seed)
+                model = alexnet.figure1_network(activation, initializer=condition)
+                recipe = Recipe(optimizer="sgd", learning_rate=rate, momentum=0.9,
+                                schedule="constant", batch_size=batch_size, epochs=epochs,
+                                validation_split=0.0)  # fmt: skip
+                run = training.train(model, (x, cifar.y_train), recipe, seed=seed, verbose=False)
+                curves[key] = [round(1.0 - a, 5) for a in run.history["accuracy"]]
+                seconds[key] = round(run.seconds, 1)
+                if verbose:
+                    reached = epochs_to(curves[key])
+                    print(f"{key:>20}: training error {curves[key][-1]:.1%} after {epochs} epochs, "
+                          f"25 % {f'in epoch {reached}' if reached else 'not reached'} "
+                          f"({run.seconds:.0f} s)", flush=True)  # fmt: skip
+    return {"curves": curves, "seconds": seconds}
+
+
+def fastest(curves, condition, activation, threshold=THRESHOLD):
+    """(key, epochs to `threshold`) of the fastest learning rate tried for `condition` and
+    `activation`, as the paper chose each network's rate "to make training as fast as
+    possible"; a rate that never reaches it ranks by its last error."""
+    keys = [k for k in curves if k.startswith(f"{condition}/{activation}/")]
+    if not keys:
+        raise ValueError(f"No curve for {condition}/{activation}. Received: {sorted(curves)}")
+
+    def rank(key):
+        reached = epochs_to(curves[key], threshold)
+        return (reached is None, reached or 0, curves[key][-1])
+
+    best = min(keys, key=rank)
+    return best, epochs_to(curves[best], threshold)
+
+
+# --- ResNet, Figure 6 ----------------------------------------------------------------------------
+
+
+def degradation(n_images, passes, depths=(20, 56), batch_size=32, learning_rate=0.025, warmup=20,
+                milestones=(), seed=0, data_dir=None, verbose=True):  # fmt: skip
+    """Train plain and residual `resnet.resnet_cifar` networks of each depth with
+    `residual.training_errors` (the paper's SGD, momentum 0.9, weight decay 1e-4, the learning
+    rate warmed up over `warmup` iterations and divided by 10 at `milestones`) for `passes` passes
+    over `n_images` CIFAR-10 training images, all on the same batches in the same order.
+    Returns {"curves": {"plain-20": training error of each batch, ...}, "seconds": {...}}."""
+    from . import data, residual, resnet, training
+
+    cifar = data.load_cifar10(n_train=n_images, n_test=1, seed=seed, data_dir=data_dir)
+    curves, seconds = {}, {}
+    for plain in (True, False):
+        for depth in depths:
+            name = f"{'plain' if plain else 'ResNet'}-{depth}"
+            training.free_memory()
+            training.set_seed(seed)
+            model = resnet.resnet_cifar(depth, plain=plain)
+            started = time.perf_counter()
+            errors = residual.training_errors(
+                model, cifar.x_train, cifar.y_train, batch_size=batch_size,
+                learning_rate=learning_rate, passes=passes, warmup=warmup,
+                milestones=milestones, seed=seed,
+            )  # fmt: skip
+            curves[name] = [round(e, 5) for e in errors]
+            seconds[name] = round(time.perf_counter() - started, 1)
+            if verbose:
+                mean, error = last_quarter(errors)
+                print(f"{name:>9}: {len(errors)} iterations in {seconds[name]:.0f} s, training "
+                      f"error over the last quarter {mean:.1%} ± {error:.1%}", flush=True)  # fmt: skip
+    return {"curves": curves, "seconds": seconds}
+
+
+def last_quarter(errors):
+    """Mean and standard error of the last quarter of a run's per-batch training errors."""
+    last = np.asarray(errors[-max(2, len(errors) // 4) :], dtype=float)
+    return float(last.mean()), float(last.std(ddof=1) / np.sqrt(len(last)))
+
+
+def share_above(higher, lower, window=20):
+    """The share of iterations at which the `window`-iteration mean of `higher` is above that of
+    `lower`: 1.0 is "above over the whole run"."""
+    from .residual import window_band
+
+    return float(np.mean(window_band(higher, window)[0] > window_band(lower, window)[0]))
+
+
+# --- the registry, running and the committed results ---------------------------------------------
+
+EXPERIMENTS = {
+    "relu_tanh": Experiment(
+        "relu_tanh", "02_alexnet",
+        "ReLU reaches 25 % training error several times sooner than tanh (AlexNet, Figure 1)",
+        "relu_tanh",
+        {
+            "quick": {"n_images": 2000, "epochs": 3, "conditions": ("paper",),
+                      "rates": {"paper": {"relu": (0.001,), "tanh": (0.01,)}}},
+            "default": {"n_images": 5000, "epochs": 8, "conditions": ("paper",),
+                        "rates": {"paper": {"relu": (0.001,), "tanh": (0.01,)}}},
+            "long": {"n_images": 10000, "epochs": 25, "conditions": ("paper", "glorot"),
+                     "rates": {"paper": {"relu": (0.001, 0.003), "tanh": (0.01, 0.02)},
+                               "glorot": {"relu": (0.01, 0.03), "tanh": (0.01, 0.03)}}},
+        },
+    ),  # fmt: skip
+    "degradation": Experiment(
+        "degradation", "05_resnet",
+        "plain-56 trains worse than plain-20; ResNet-56 better than ResNet-20 (ResNet, Figure 6)",
+        "degradation",
+        {
+            "quick": {"n_images": 320, "passes": 1, "depths": (20, 56)},
+            "default": {"n_images": 800, "passes": 8, "depths": (20, 56)},
+            "long": {"n_images": 5000, "passes": 10, "depths": (20, 56),
+                     "milestones": (0.5, 0.75)},
+        },
+    ),  # fmt: skip
+}
+
+
+def get(name):
+    if name not in EXPERIMENTS:
+        raise ValueError(
+            f"Unknown experiment: choose one of {', '.join(EXPERIMENTS)}. Received: name={name!r}"
+        )
+    return EXPERIMENTS[name]
+
+
+def _code_version():
+    """The git commit of the package's checkout (with "+changes" if files differ from it), or
+    the package version where it is not a checkout."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "cnn_lessons"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()  # fmt: skip
+        return commit + ("+changes" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        from importlib.metadata import version
+
+        return f"cnn-lessons {version('cnn-lessons')}"
+
+
+def _machine():
+    from . import training
+    from ._keras import keras
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "device": training.accelerator(),
+        "backend": keras.backend.backend(), "keras": keras.__version__,
+        "python": platform.python_version(), "precision": "float32",
+    }  # fmt: skip
+
+
+def run(name, size="default", data_dir=None, verbose=True, **overrides):
+    """Run experiment `name` at `size` (settings changed by `overrides`); return its result: the
+    curves and wall times with the settings, the command that repeats it, the code version, the
+    machine, the date and the total wall time."""
+    from ._keras import keras
+
+    experiment = get(name)
+    settings = {**experiment.settings(size), **overrides}
+    function = globals()[experiment.function]
+    policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("float32")
+    started = time.perf_counter()
+    try:
+        result = function(**settings, data_dir=data_dir, verbose=verbose)
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
+    command = f"cnn-lessons experiment {name}" + ("" if size == "long" else f" --size {size}")
+    return {
+        "experiment": name, "chapter": experiment.chapter, "claim": experiment.claim,
+        "size": size, "settings": _jsonable(settings), "command": command,
+        "code_version": _code_version(), "machine": _machine(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "wall_seconds": round(time.perf_counter() - started, 1), **result,
+    }  # fmt: skip
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {key: _jsonable(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def save(result, folder=RESULTS):
+    """Write `result` to `folder/NAME.json` (NAME_SIZE.json for a size other than long),
+    atomically: an interrupted write leaves the previous file as it was."""
+    from .files import replacing
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = result["experiment"] + ("" if result["size"] == "long" else f"_{result['size']}")
+    path = folder / f"{stem}.json"
+    with replacing(path) as tmp:
+        tmp.write_text(json.dumps(result, indent=1) + "\n")
+    return path
+
+
+def load(name, folder=RESULTS):
+    """The committed long result of experiment `name`, as `run` returned it."""
+    get(name)
+    path = Path(folder) / f"{name}.json"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"No result of experiment {name!r} in {folder}: run `cnn-lessons experiment {name}` "
+            f"to make one. Received: folder={str(folder)!r}"
+        )
+    return json.loads(path.read_text())
