@@ -250,6 +250,7 @@ def run(name, size="default", data_dir=None, verbose=True, **overrides):
     experiment = get(name)
     settings = {**experiment.settings(size), **overrides}
     function = globals()[experiment.function]
+    version = _code_version()  # before the run: the code that runs, not what changed since
     policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy("float32")
     started = time.perf_counter()
@@ -261,7 +262,7 @@ def run(name, size="default", data_dir=None, verbose=True, **overrides):
     return {
         "experiment": name, "chapter": experiment.chapter, "claim": experiment.claim,
         "size": size, "settings": _jsonable(settings), "command": command,
-        "code_version": _code_version(), "machine": _machine(),
+        "code_version": version, "machine": _machine(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "wall_seconds": round(time.perf_counter() - started, 1), **result,
     }  # fmt: skip
