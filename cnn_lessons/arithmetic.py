@@ -382,6 +382,12 @@ def _rows(model):
     rows = []
     for node in calls:
         layer = node.operation
+        if type(layer).__name__ == "Cast" and not isinstance(layer, keras.layers.Layer):
+            # A dtype cast: no weights, no arithmetic, the same positions. Keras 3.8 puts one
+            # before a preprocessing layer (Rescaling) under a mixed-precision policy.
+            if id(node.input_tensors[0]) in state:
+                state[id(node.outputs[0])] = state[id(node.input_tensors[0])]
+            continue
         rule = rule_for(layer)
         inputs = node.outputs if isinstance(layer, L.InputLayer) else node.input_tensors
         output = node.outputs[0]

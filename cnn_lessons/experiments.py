@@ -171,28 +171,43 @@ def share_above(higher, lower, window=20):
 
 EXPERIMENTS = {
     "relu_tanh": Experiment(
-        "relu_tanh", "02_alexnet",
+        "relu_tanh",
+        "02_alexnet",
         "ReLU reaches 25 % training error several times sooner than tanh (AlexNet, Figure 1)",
         "relu_tanh",
         {
-            "quick": {"n_images": 2000, "epochs": 3, "conditions": ("paper",),
-                      "rates": {"paper": {"relu": (0.001,), "tanh": (0.01,)}}},
-            "default": {"n_images": 5000, "epochs": 8, "conditions": ("paper",),
-                        "rates": {"paper": {"relu": (0.001,), "tanh": (0.01,)}}},
-            "long": {"n_images": 10000, "epochs": 25, "conditions": ("paper", "glorot"),
-                     "rates": {"paper": {"relu": (0.001, 0.003), "tanh": (0.01, 0.02)},
-                               "glorot": {"relu": (0.01, 0.03), "tanh": (0.01, 0.03)}}},
+            "quick": {
+                "n_images": 2000,
+                "epochs": 3,
+                "conditions": ("paper",),
+                "rates": {"paper": {"relu": (0.001,), "tanh": (0.01,)}},
+            },
+            "default": {
+                "n_images": 5000,
+                "epochs": 8,
+                "conditions": ("paper",),
+                "rates": {"paper": {"relu": (0.001,), "tanh": (0.01,)}},
+            },
+            "long": {
+                "n_images": 10000,
+                "epochs": 25,
+                "conditions": ("paper", "glorot"),
+                "rates": {
+                    "paper": {"relu": (0.001, 0.003), "tanh": (0.01, 0.02)},
+                    "glorot": {"relu": (0.01, 0.03), "tanh": (0.01, 0.03)},
+                },
+            },
         },
     ),  # fmt: skip
     "degradation": Experiment(
-        "degradation", "05_resnet",
+        "degradation",
+        "05_resnet",
         "plain-56 trains worse than plain-20; ResNet-56 better than ResNet-20 (ResNet, Figure 6)",
         "degradation",
         {
             "quick": {"n_images": 320, "passes": 1, "depths": (20, 56)},
             "default": {"n_images": 800, "passes": 8, "depths": (20, 56)},
-            "long": {"n_images": 5000, "passes": 10, "depths": (20, 56),
-                     "milestones": (0.5, 0.75)},
+            "long": {"n_images": 5000, "passes": 10, "depths": (20, 56), "milestones": (0.5, 0.75)},
         },
     ),  # fmt: skip
 }

@@ -1,0 +1,125 @@
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from cnn_lessons import alexnet, experiments
+from cnn_lessons.cli import main
+
+
+@pytest.mark.parametrize("initializer", ["paper", "glorot"])
+def test_figure1_network_has_four_weighted_layers_and_the_counted_parameters(initializer):
+    model = alexnet.figure1_network("tanh", initializer)
+    # conv 5x5: 3->32, 32->32, 32->64; 3x3/2 pools 32 -> 16 -> 8 -> 4; dense 4*4*64 -> 10
+    weighted = [layer for layer in model.layers if layer.weights]
+    assert [layer.name for layer in weighted] == ["conv1", "conv2", "conv3", "output"]
+    assert model.count_params() == (75 * 32 + 32) + (800 * 32 + 32) + (800 * 64 + 64) + (
+        1024 * 10 + 10
+    )
+    assert model.count_params() == 89_578
+    assert model.get_layer("conv2").activation is keras.activations.tanh
+
+
+def test_figure1_networks_paper_initialization_is_a_gaussian_of_0_01():
+    kernel = alexnet.figure1_network("relu", "paper").get_layer("conv3").get_weights()[0]
+    assert abs(kernel.mean()) < 1e-3 and kernel.std() == pytest.approx(0.01, rel=0.05)
+    glorot = alexnet.figure1_network("relu", "glorot").get_layer("conv3").get_weights()[0]
+    assert glorot.std() == pytest.approx(np.sqrt(2 / (800 + 1600)), rel=0.05)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"activation": "sigmoid"}, "Received: activation='sigmoid'"),
+        ({"initializer": "he"}, "Received: initializer='he'"),
+        ({"input_shape": (4, 4, 3)}, "at least 8x8"),
+    ],
+)
+def test_figure1_network_refuses_what_it_does_not_build(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        alexnet.figure1_network(**kwargs)
+
+
+def test_paper_inputs_are_raw_pixels_less_the_mean_image():
+    x = np.stack([np.zeros((2, 2, 3)), np.ones((2, 2, 3))]).astype("float32")
+    np.testing.assert_allclose(
+        experiments.paper_inputs(x), [-127.5 * np.ones((2, 2, 3)), 127.5 * np.ones((2, 2, 3))]
+    )
+
+
+def test_epochs_to_and_fastest_follow_the_papers_rule():
+    assert experiments.epochs_to([0.9, 0.5, 0.25, 0.1]) == 3
+    assert experiments.epochs_to([0.9, 0.5]) is None
+    curves = {
+        "paper/relu/0.001": [0.6, 0.3, 0.2],  # reaches 25 % in epoch 3
+        "paper/relu/0.003": [0.5, 0.24, 0.1],  # in epoch 2: the fastest
+        "paper/tanh/0.01": [0.8, 0.6, 0.4],  # never: ranked by the last error
+        "paper/tanh/0.02": [0.8, 0.7, 0.5],
+    }
+    assert experiments.fastest(curves, "paper", "relu") == ("paper/relu/0.003", 2)
+    assert experiments.fastest(curves, "paper", "tanh") == ("paper/tanh/0.01", None)
+    with pytest.raises(ValueError, match="No curve for glorot/relu"):
+        experiments.fastest(curves, "glorot", "relu")
+
+
+def test_last_quarter_and_share_above():
+    mean, error = experiments.last_quarter([1.0] * 6 + [0.0, 1.0])
+    assert mean == 0.5 and error == pytest.approx(0.5)
+    assert experiments.share_above([0.9] * 10, [0.5] * 10, window=2) == 1.0
+    assert experiments.share_above([0.9] * 5 + [0.1] * 5, [0.5] * 10, window=1) == 0.5
+
+
+def test_a_run_records_its_curves_command_code_machine_and_time(cifar10_dir, tmp_path):
+    result = experiments.run("relu_tanh", "quick", data_dir=cifar10_dir, verbose=False,
+                             n_images=256, epochs=2)  # fmt: skip
+    assert set(result["curves"]) == {"paper/relu/0.001", "paper/tanh/0.01"}
+    assert all(
+        len(curve) == 2 and all(0 <= e <= 1 for e in curve) for curve in result["curves"].values()
+    )
+    assert result["command"] == "cnn-lessons experiment relu_tanh --size quick"
+    assert result["settings"]["n_images"] == 256 and result["machine"]["precision"] == "float32"
+    assert result["code_version"] and result["wall_seconds"] > 0 and result["date"].startswith("20")
+    path = experiments.save(result, tmp_path)
+    assert path.name == "relu_tanh_quick.json" and json.loads(path.read_text()) == result
+    assert [p.name for p in tmp_path.iterdir()] == ["relu_tanh_quick.json"]  # no temporary left
+
+
+def test_the_chapters_precision_is_put_back_after_a_run(cifar10_dir):
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    experiments.run("relu_tanh", "quick", data_dir=cifar10_dir, verbose=False, n_images=128, epochs=1,
+                    conditions=("glorot",), rates={"glorot": {"relu": (0.01,), "tanh": (0.01,)}})  # fmt: skip
+    assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+
+
+def test_unknown_experiments_and_missing_results_say_what_to_do(tmp_path):
+    with pytest.raises(
+        ValueError, match="choose one of relu_tanh, degradation. Received: name='relu'"
+    ):
+        experiments.get("relu")
+    with pytest.raises(ValueError, match="Received: size='huge'"):
+        experiments.get("relu_tanh").settings("huge")
+    with pytest.raises(FileNotFoundError, match="run `cnn-lessons experiment degradation`"):
+        experiments.load("degradation", tmp_path)
+
+
+def test_the_command_writes_the_result_where_it_is_told(cifar10_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CNN_LESSONS_DATA", str(cifar10_dir))
+    assert main(["experiment", "relu_tanh", "--size", "quick", "--output-dir", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "relu_tanh_quick.json").read_text())
+    assert result["settings"] == experiments._jsonable(
+        experiments.get("relu_tanh").settings("quick")
+    )
+    assert "saved" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as stop:
+        main(["experiment", "relu"])
+    assert stop.value.code == 2
+
+
+@pytest.mark.parametrize("name", list(experiments.EXPERIMENTS))
+def test_each_committed_long_result_is_the_long_run_of_the_code(name):
+    result = experiments.load(name)
+    assert result["size"] == "long" and result["command"] == f"cnn-lessons experiment {name}"
+    assert result["settings"] == experiments._jsonable(experiments.get(name).settings("long"))
+    assert not result["code_version"].endswith("+changes")  # a commit a reader can check out
+    assert set(result["curves"]) == set(result["seconds"])
