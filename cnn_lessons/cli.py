@@ -226,7 +226,9 @@ def _train(args):
 def _experiment(args):
     from . import experiments
 
-    output_dir = _writable_dir(args.output_dir or experiments.RESULTS)
+    # the long run's result is the committed one the chapters plot; a shorter run is the learner's
+    default = experiments.RESULTS if args.size == "long" else Path("runs")
+    output_dir = _writable_dir(args.output_dir or default)
     experiment = experiments.get(args.name)
     settings = experiment.settings(args.size)
     print(f"experiment {args.name}, {args.size} size: {experiment.claim}", flush=True)
@@ -404,8 +406,11 @@ def parser():
     experiment.add_argument("--size", choices=SIZES, default="long",
                             help="long (default: the committed result's run), or a chapter's "
                                  "default or quick run")  # fmt: skip
-    experiment.add_argument("--output-dir", help="where NAME.json goes (default: cnn_lessons/results, "
-                            "the committed results the chapters plot)")  # fmt: skip
+    experiment.add_argument(
+        "--output-dir",
+        help="where NAME.json goes (default: cnn_lessons/results, the committed results the "
+        "chapters plot, for --size long; runs/ for the others)",
+    )
     experiment.set_defaults(run=_experiment)
 
     badges = commands.add_parser("badges", help="check (or --write) the README table and badges")

@@ -37,6 +37,26 @@ def learning_curves(runs, metrics=("loss", "accuracy")):
     return _finish(fig)
 
 
+def epoch_errors(panels, threshold=0.25):
+    """Training error per epoch, after AlexNet's Figure 1: one panel per {title: {label: errors
+    per epoch}}, a dotted line at `threshold` (the figure's 25 %)."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.4), squeeze=False)
+    for ax, (title, curves) in zip(axes[0], panels.items()):
+        for label, errors in curves.items():
+            ax.plot(
+                np.arange(1, len(errors) + 1), 100 * np.asarray(errors), "-o", ms=3, label=label
+            )
+        ax.axhline(100 * threshold, color="grey", ls=":", lw=1)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0, 0].set_ylabel("training error (%)")
+    return _finish(fig)
+
+
 def confusion_counts(y_true, y_pred, n_classes):
     """Matrix of counts: row = true class, column = predicted class."""
     matrix = np.zeros((n_classes, n_classes), dtype=int)
