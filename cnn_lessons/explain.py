@@ -210,7 +210,8 @@ def occlusion(model, images, classes=None, patch=8, stride=2, fill=None, batch_s
         for copy, (top, left) in enumerate(corners, start=1):
             copies[index, copy, top : top + patch, left : left + patch] = colour
     scores = np.asarray(
-        model.predict(copies.reshape(-1, *images.shape[1:]), batch_size=batch_size, verbose=0)
+        model.predict(copies.reshape(-1, *images.shape[1:]), batch_size=batch_size, verbose=0),
+        dtype="float32",  # a mixed-precision model predicts bfloat16, which NumPy 1.x cannot format
     )
     scores = scores.reshape(n, len(corners) + 1, -1)
     probabilities = scores[:, 0]

@@ -51,4 +51,9 @@ def layer_outputs(model, names, images):
     probe = keras.Model(inputs, [model.get_layer(name).output for name in names])
     outputs = probe(np.asarray(images), training=False)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    return {name: np.asarray(output) for name, output in zip(names, outputs)}
+    # float32 whatever the model computes in: NumPy 1.x cannot mix bfloat16 with other types,
+    # format it or draw it (and a learner compares these numbers with float32 arithmetic)
+    return {
+        name: np.asarray(keras.ops.convert_to_numpy(output), dtype="float32")
+        for name, output in zip(names, outputs)
+    }
