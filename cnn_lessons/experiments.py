@@ -223,13 +223,14 @@ def get(name):
 
 
 def _code_version():
-    """The git commit of the package's checkout (with "+changes" if files differ from it), or
-    the package version where it is not a checkout."""
+    """The git commit of the package's checkout (with "+changes" if a tracked file of the
+    package differs from it; a new result file beside the others does not count), or the package
+    version where it is not a checkout."""
     root = Path(__file__).resolve().parent.parent
     try:
         commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
                                 text=True, timeout=10, check=True).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "cnn_lessons"],
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "cnn_lessons"],
                                capture_output=True, text=True, timeout=10).stdout.strip()  # fmt: skip
         return commit + ("+changes" if dirty else "")
     except (OSError, subprocess.SubprocessError):
