@@ -257,7 +257,9 @@ def eval_image(image, size):
     top, left = (scaled[0] - size) // 2, (scaled[1] - size) // 2
     # the crop's size is known, though slicing at computed offsets hides it: say it, so that a
     # Flatten downstream knows its width (Keras 3.8's cannot flatten a batch of unknown size)
-    crop = tf.ensure_shape(image[top : top + size, left : left + size], (size, size, image.shape[-1]))
+    crop = tf.ensure_shape(
+        image[top : top + size, left : left + size], (size, size, image.shape[-1])
+    )
     return normalize(crop)
 
 
