@@ -7,12 +7,15 @@ learner's run.
 - `relu_tanh` (chapter 2, AlexNet's Figure 1): epochs a four-layer network needs to reach 25 %
   training error on CIFAR-10 with ReLU and with tanh, under the paper's initialization and input
   scale and under Keras's defaults, each activation at its fastest learning rate.
+- `regularization` (chapter 2, AlexNet's sections 4.1 and 4.2): the gap between accuracy on
+  the training images and on held-out ones, without regularization, with dropout and with
+  random crops and flips, at a size where the network memorises its training images.
 - `degradation` (chapter 5, ResNet's Figure 6): the training error of plain and residual
   networks of 20 and 56 layers, trained on the same batches in the same order.
 
 Every run is in float32 (as the papers were) whatever the chapter's precision, so that a result
 does not depend on the CPU it ran on. The test set is never used: both measures are training
-errors, as in the papers' figures.
+errors, as in the papers' figures, or accuracies on held-out training images.
 """
 
 import dataclasses
@@ -118,6 +121,60 @@ def fastest(curves, condition, activation, threshold=THRESHOLD):
     return best, epochs_to(curves[best], threshold)
 
 
+# --- AlexNet, sections 4.1 and 4.2: dropout and data augmentation -------------------------------
+
+ARMS = {"none": {}, "dropout": {"dropout": 0.5}, "augmentation": {"flip": True, "shift": 4}}
+
+
+def regularization(n_images, n_held, epochs, arms=tuple(ARMS), batch_size=128, learning_rate=1e-3,
+                   seed=0, data_dir=None, verbose=True):  # fmt: skip
+    """Train `alexnet.alexnet_cifar` for `epochs` on the first `n_images` of `n_images + n_held`
+    CIFAR-10 training images and measure it after every epoch on the other `n_held` (held out;
+    the test set is not used), once per arm of `ARMS`: no regularization, dropout 0.5 after fc6
+    and fc7 (the paper's), or random crops (shifts of up to 4 pixels) and mirror images. Adam at
+    a constant `learning_rate`; the same seed gives every arm the same initial weights and the
+    same order of images. Returns {"curves": {arm: {"train": accuracy during each epoch,
+    "held_out": accuracy after it}}, "final_train": {arm: training accuracy after the last epoch,
+    measured as at test time}, "seconds": {arm: wall time}}."""
+    from . import alexnet, data, training
+    from .recipes import Recipe
+
+    arms = [check_choice("arm", arm, tuple(ARMS)) for arm in arms]  # before any work
+    cifar = data.load_cifar10(n_train=n_images + n_held, n_test=1, seed=seed, data_dir=data_dir)
+    x, y = cifar.x_train[:n_images], cifar.y_train[:n_images]
+    held = cifar.x_train[n_images:], cifar.y_train[n_images:]
+    curves, final_train, seconds = {}, {}, {}
+    for arm in arms:
+        settings = ARMS[arm]
+        training.free_memory()
+        training.set_seed(seed)
+        model = alexnet.alexnet_cifar(dropout=settings.get("dropout", 0.0))
+        recipe = Recipe(optimizer="adam", learning_rate=learning_rate, schedule="constant",
+                        batch_size=batch_size, epochs=epochs, validation_split=0.0,
+                        flip=settings.get("flip", False), shift=settings.get("shift", 0))  # fmt: skip
+        run = training.train(model, (x, y), recipe, seed=seed, validation=held, verbose=False)
+        curves[arm] = {"train": [round(a, 5) for a in run.history["accuracy"]],
+                       "held_out": [round(a, 5) for a in run.history["val_accuracy"]]}  # fmt: skip
+        final_train[arm] = round(training.evaluate(model, x, y)[0], 5)
+        seconds[arm] = round(run.seconds, 1)
+        if verbose:
+            mean, error = held_out_accuracy(curves[arm]["held_out"], n_held)
+            print(f"{arm:>12}: {epochs} epochs in {run.seconds:.0f} s; training accuracy "
+                  f"{final_train[arm]:.1%}, held-out {mean:.1%} ± {error:.1%} over the last "
+                  f"quarter of the epochs", flush=True)  # fmt: skip
+    return {"curves": curves, "final_train": final_train, "seconds": seconds}
+
+
+def held_out_accuracy(accuracies, n_held):
+    """The mean held-out accuracy over the last quarter of the epochs (at least one), and its
+    noise: one binomial standard error for `n_held` images, sqrt(p (1 - p) / n). The epochs'
+    accuracies are measured on the same images, so averaging them smooths the run's wobble but
+    does not shrink this error."""
+    last = np.asarray(accuracies[-max(1, len(accuracies) // 4) :], dtype=float)
+    mean = float(last.mean())
+    return mean, float(np.sqrt(mean * (1 - mean) / n_held))
+
+
 # --- ResNet, Figure 6 ----------------------------------------------------------------------------
 
 
@@ -197,6 +254,17 @@ EXPERIMENTS = {
                     "glorot": {"relu": (0.01, 0.03), "tanh": (0.01, 0.03)},
                 },
             },
+        },
+    ),
+    "regularization": Experiment(
+        "regularization",
+        "02_alexnet",
+        "dropout and random crops and flips reduce overfitting (AlexNet, sections 4.1 and 4.2)",
+        "regularization",
+        {
+            "quick": {"n_images": 256, "n_held": 200, "epochs": 2},
+            "default": {"n_images": 1000, "n_held": 500, "epochs": 16},
+            "long": {"n_images": 2000, "n_held": 1000, "epochs": 60},
         },
     ),
     "degradation": Experiment(

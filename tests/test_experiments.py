@@ -94,7 +94,7 @@ def test_the_chapters_precision_is_put_back_after_a_run(cifar10_dir):
 
 def test_unknown_experiments_and_missing_results_say_what_to_do(tmp_path):
     with pytest.raises(
-        ValueError, match="choose one of relu_tanh, degradation. Received: name='relu'"
+        ValueError, match="choose one of relu_tanh, regularization, degradation. Received: name='relu'"
     ):
         experiments.get("relu")
     with pytest.raises(ValueError, match="Received: size='huge'"):
@@ -123,3 +123,21 @@ def test_each_committed_long_result_is_the_long_run_of_the_code(name):
     assert result["settings"] == experiments._jsonable(experiments.get(name).settings("long"))
     assert not result["code_version"].endswith("+changes")  # a commit a reader can check out
     assert set(result["curves"]) == set(result["seconds"])
+
+
+def test_held_out_accuracy_is_the_last_quarters_mean_with_its_binomial_error():
+    mean, error = experiments.held_out_accuracy([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.4, 0.6], 100)
+    assert mean == pytest.approx(0.5) and error == pytest.approx(0.05)  # sqrt(0.25 / 100)
+    assert experiments.held_out_accuracy([0.3], 10)[0] == pytest.approx(0.3)
+
+
+def test_a_regularization_run_measures_each_arm_on_held_out_training_images(cifar10_dir):
+    result = experiments.run("regularization", "quick", data_dir=cifar10_dir, verbose=False,
+                             n_images=128, n_held=64, epochs=2, arms=("none", "dropout"))  # fmt: skip
+    assert set(result["curves"]) == set(result["final_train"]) == {"none", "dropout"}
+    for curves in result["curves"].values():
+        assert [len(curves["train"]), len(curves["held_out"])] == [2, 2]
+        # 64 held-out images: every accuracy is a multiple of 1/64
+        assert all(abs(a * 64 - round(a * 64)) < 1e-3 for a in curves["held_out"])
+    with pytest.raises(ValueError, match="Received: arm='mixup'"):
+        experiments.regularization(128, 64, 1, arms=("mixup",), data_dir=cifar10_dir)
