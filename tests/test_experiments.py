@@ -94,7 +94,8 @@ def test_the_chapters_precision_is_put_back_after_a_run(cifar10_dir):
 
 def test_unknown_experiments_and_missing_results_say_what_to_do(tmp_path):
     with pytest.raises(
-        ValueError, match="choose one of relu_tanh, regularization, degradation. Received: name='relu'"
+        ValueError,
+        match="choose one of relu_tanh, regularization, degradation. Received: name='relu'",
     ):
         experiments.get("relu")
     with pytest.raises(ValueError, match="Received: size='huge'"):
