@@ -175,6 +175,26 @@ def held_out_accuracy(accuracies, n_held):
     return mean, float(np.sqrt(mean * (1 - mean) / n_held))
 
 
+def gap_table(result, arms=None):
+    """One row per arm of a `regularization` result (all, or `arms`): the training accuracy
+    after the last epoch (as at test time), the held-out accuracy and its standard error
+    (`held_out_accuracy`) and the gap between the two, in percent, rounded to 0.1."""
+    import pandas as pd
+
+    n_held = result["settings"]["n_held"]
+    rows = {}
+    for arm in arms or result["curves"]:
+        held, error = held_out_accuracy(result["curves"][arm]["held_out"], n_held)
+        train = result["final_train"][arm]
+        rows[arm] = {
+            "training %": train,
+            "held-out %": held,
+            "± %": error,
+            "gap (points)": train - held,
+        }
+    return (100 * pd.DataFrame(rows).T).round(1)
+
+
 # --- ResNet, Figure 6 ----------------------------------------------------------------------------
 
 

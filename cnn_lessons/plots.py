@@ -57,6 +57,28 @@ def epoch_errors(panels, threshold=0.25):
     return _finish(fig)
 
 
+def overfitting_gaps(panels):
+    """Accuracy per epoch on the training images (solid) and on held-out ones (dashed), one
+    colour per arm: one panel per {title: {arm: {"train": [...], "held_out": [...]}}} (the
+    curves of `experiments.regularization`). The space between a colour's two lines is the gap."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.4), squeeze=False)
+    for ax, (title, arms) in zip(axes[0], panels.items()):
+        for (arm, curves), color in zip(arms.items(), plt.rcParams["axes.prop_cycle"]):
+            epochs = np.arange(1, len(curves["train"]) + 1)
+            ax.plot(epochs, 100 * np.asarray(curves["train"]), "-", color=color["color"],
+                    label=f"{arm}: training")  # fmt: skip
+            ax.plot(epochs, 100 * np.asarray(curves["held_out"]), "--", color=color["color"],
+                    label=f"{arm}: held out")  # fmt: skip
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0, 0].set_ylabel("accuracy (%)")
+    return _finish(fig)
+
+
 def confusion_counts(y_true, y_pred, n_classes):
     """Matrix of counts: row = true class, column = predicted class."""
     matrix = np.zeros((n_classes, n_classes), dtype=int)

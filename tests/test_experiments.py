@@ -142,3 +142,18 @@ def test_a_regularization_run_measures_each_arm_on_held_out_training_images(cifa
         assert all(abs(a * 64 - round(a * 64)) < 1e-3 for a in curves["held_out"])
     with pytest.raises(ValueError, match="Received: arm='mixup'"):
         experiments.regularization(128, 64, 1, arms=("mixup",), data_dir=cifar10_dir)
+
+
+def test_the_gap_table_reads_a_regularization_result():
+    result = {
+        "settings": {"n_held": 100},
+        "final_train": {"none": 1.0, "dropout": 0.9},
+        "curves": {
+            "none": {"train": [0.5, 1.0], "held_out": [0.4, 0.5]},
+            "dropout": {"train": [0.4, 0.8], "held_out": [0.5, 0.6]},
+        },
+    }
+    table = experiments.gap_table(result)
+    assert table.loc["none"].tolist() == [100.0, 50.0, 5.0, 50.0]
+    assert table.loc["dropout", "gap (points)"] == 30.0  # 90 % - 60 %, the last quarter's mean
+    assert list(experiments.gap_table(result, ["dropout"]).index) == ["dropout"]

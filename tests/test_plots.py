@@ -543,3 +543,17 @@ def test_optimizer_paths_draw_each_path():
     lines = fig.axes[0].get_lines()
     assert [line.get_label() for line in lines] == [*ideas.OPTIMIZERS, "minimum"]
     assert list(lines[0].get_xdata()) == list(paths["sgd"][:, 0])
+
+
+def test_overfitting_gaps_draws_a_solid_and_a_dashed_line_per_arm_in_percent():
+    arms = {"none": {"train": [0.5, 1.0], "held_out": [0.4, 0.45]},
+            "dropout": {"train": [0.4, 0.9], "held_out": [0.42, 0.5]}}  # fmt: skip
+    fig = plots.overfitting_gaps({"yours": arms, "committed": arms})
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes] == ["yours", "committed"]
+    lines = axes[0].get_lines()
+    assert [line.get_label() for line in lines] == [
+        "none: training", "none: held out", "dropout: training", "dropout: held out"
+    ]  # fmt: skip
+    assert [line.get_linestyle() for line in lines] == ["-", "--", "-", "--"]
+    assert list(lines[1].get_ydata()) == [40.0, 45.0]
