@@ -586,11 +586,10 @@ def _float32():
     """Build and run in float32 with full-precision products: under a mixed-precision policy
     (the course sets one on GPUs) or TensorFloat-32, two correct ways of writing one layer would
     differ by more than the tolerance. Keras's settings are restored afterwards."""
+    from .precision import policy
+
     with ExitStack() as stack:
-        stack.callback(
-            keras.mixed_precision.set_global_policy, keras.mixed_precision.global_policy()
-        )
-        keras.mixed_precision.set_global_policy("float32")
+        stack.enter_context(policy("float32"))
         if keras.backend.backend() == "tensorflow":
             from tensorflow.config import experimental as tf_config
 

@@ -350,19 +350,15 @@ def run(name, size="default", data_dir=None, verbose=True, **overrides):
     """Run experiment `name` at `size` (settings changed by `overrides`); return its result: the
     curves and wall times with the settings, the command that repeats it, the code version, the
     machine, the date and the total wall time."""
-    from ._keras import keras
+    from .precision import policy
 
     experiment = get(name)
     settings = {**experiment.settings(size), **overrides}
     function = globals()[experiment.function]
     version = _code_version()  # before the run: the code that runs, not what changed since
-    policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("float32")
     started = time.perf_counter()
-    try:
+    with policy("float32"):
         result = function(**settings, data_dir=data_dir, verbose=verbose)
-    finally:
-        keras.mixed_precision.set_global_policy(policy)
     command = f"cnn-lessons experiment {name}" + ("" if size == "long" else f" --size {size}")
     return {
         "experiment": name, "chapter": experiment.chapter, "claim": experiment.claim,

@@ -11,6 +11,7 @@ network in each precision, once per machine and software versions, the answer ca
 `MARGIN`), so the choice is never slower than float32.
 """
 
+import contextlib
 import json
 import os
 import platform
@@ -22,6 +23,18 @@ from ._keras import keras
 
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 MARGIN = 1.10  # bfloat16 must do at least 10 % more steps per second
+
+
+@contextlib.contextmanager
+def policy(name):
+    """Build and run under the mixed-precision policy `name` ("float32", ...); the previous
+    global policy is put back afterwards, even on an error or Ctrl-C."""
+    previous = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 def gpu_precision():
@@ -77,9 +90,7 @@ def steps_per_second(precision, steps=8, warmup=3, batch=64):
     32x32 maps, as in the CIFAR chapters) in `precision`."""
     import numpy as np
 
-    previous = keras.mixed_precision.global_policy().name
-    keras.mixed_precision.set_global_policy(precision)
-    try:
+    with policy(precision):
         inputs = keras.Input((32, 32, 16))
         x = inputs
         for _ in range(3):
@@ -96,8 +107,6 @@ def steps_per_second(precision, steps=8, warmup=3, batch=64):
             float(model.train_on_batch(images, labels))  # waits for the step to finish
             if step >= warmup:
                 times.append(time.perf_counter() - started)
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
     return 1 / statistics.median(times)
 
 

@@ -67,3 +67,15 @@ def test_configure_uses_the_machines_choice_on_a_cpu(cache, monkeypatch):
             assert keras.mixed_precision.global_policy().name == choice
         finally:
             keras.mixed_precision.set_global_policy("float32")
+
+
+def test_the_policy_context_puts_the_previous_policy_back_even_on_an_error():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        with pytest.raises(RuntimeError):
+            with precision.policy("float32"):
+                assert keras.mixed_precision.global_policy().name == "float32"
+                raise RuntimeError("stop")
+        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
