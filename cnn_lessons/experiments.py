@@ -134,7 +134,7 @@ def regularization(n_images, n_held, epochs, arms=tuple(ARMS), batch_size=128, l
     and fc7 (the paper's), or random crops (shifts of up to 4 pixels) and mirror images. Adam at
     a constant `learning_rate`; the same seed gives every arm the same initial weights and the
     same order of images. Returns {"curves": {arm: {"train": accuracy during each epoch,
-    "held_out": accuracy after it}}, "final_train": {arm: training accuracy after the last epoch,
+    "held_out": accuracy after it, "held_out_loss": cross-entropy after it}}, "final_train": {arm: training accuracy after the last epoch,
     measured as at test time}, "seconds": {arm: wall time}}."""
     from . import alexnet, data, training
     from .recipes import Recipe
@@ -153,8 +153,11 @@ def regularization(n_images, n_held, epochs, arms=tuple(ARMS), batch_size=128, l
                         batch_size=batch_size, epochs=epochs, validation_split=0.0,
                         flip=settings.get("flip", False), shift=settings.get("shift", 0))  # fmt: skip
         run = training.train(model, (x, y), recipe, seed=seed, validation=held, verbose=False)
-        curves[arm] = {"train": [round(a, 5) for a in run.history["accuracy"]],
-                       "held_out": [round(a, 5) for a in run.history["val_accuracy"]]}  # fmt: skip
+        curves[arm] = {
+            "train": [round(a, 5) for a in run.history["accuracy"]],
+            "held_out": [round(a, 5) for a in run.history["val_accuracy"]],
+            "held_out_loss": [round(a, 5) for a in run.history["val_loss"]],
+        }
         final_train[arm] = round(training.evaluate(model, x, y)[0], 5)
         seconds[arm] = round(run.seconds, 1)
         if verbose:

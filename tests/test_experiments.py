@@ -137,7 +137,7 @@ def test_a_regularization_run_measures_each_arm_on_held_out_training_images(cifa
                              n_images=128, n_held=64, epochs=2, arms=("none", "dropout"))  # fmt: skip
     assert set(result["curves"]) == set(result["final_train"]) == {"none", "dropout"}
     for curves in result["curves"].values():
-        assert [len(curves["train"]), len(curves["held_out"])] == [2, 2]
+        assert [len(curves[key]) for key in ("train", "held_out", "held_out_loss")] == [2, 2, 2]
         # 64 held-out images: every accuracy is a multiple of 1/64
         assert all(abs(a * 64 - round(a * 64)) < 1e-3 for a in curves["held_out"])
     with pytest.raises(ValueError, match="Received: arm='mixup'"):
