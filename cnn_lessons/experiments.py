@@ -168,20 +168,25 @@ def regularization(n_images, n_held, epochs, arms=tuple(ARMS), batch_size=128, l
     return {"curves": curves, "final_train": final_train, "seconds": seconds}
 
 
+def quarter(values):
+    """The last quarter of a run's per-epoch values (at least one), as floats."""
+    return np.asarray(values[-max(1, len(values) // 4) :], dtype=float)
+
+
 def held_out_accuracy(accuracies, n_held):
     """The mean held-out accuracy over the last quarter of the epochs (at least one), and its
     noise: one binomial standard error for `n_held` images, sqrt(p (1 - p) / n). The epochs'
     accuracies are measured on the same images, so averaging them smooths the run's wobble but
     does not shrink this error."""
-    last = np.asarray(accuracies[-max(1, len(accuracies) // 4) :], dtype=float)
-    mean = float(last.mean())
+    mean = float(quarter(accuracies).mean())
     return mean, float(np.sqrt(mean * (1 - mean) / n_held))
 
 
 def gap_table(result, arms=None):
     """One row per arm of a `regularization` result (all, or `arms`): the training accuracy
     after the last epoch (as at test time), the held-out accuracy and its standard error
-    (`held_out_accuracy`) and the gap between the two, in percent, rounded to 0.1."""
+    (`held_out_accuracy`) and the gap between the two, in percent, rounded to 0.1, and the
+    held-out loss over the same epochs."""
     import pandas as pd
 
     n_held = result["settings"]["n_held"]
@@ -195,7 +200,12 @@ def gap_table(result, arms=None):
             "± %": error,
             "gap (points)": train - held,
         }
-    return (100 * pd.DataFrame(rows).T).round(1)
+    table = (100 * pd.DataFrame(rows).T).round(1)
+    # The held-out cross-entropy over the same epochs: a memorising network grows overconfident
+    # on images it has not seen, and its held-out loss rises while its accuracy stands still.
+    losses = [quarter(result["curves"][arm]["held_out_loss"]).mean() for arm in table.index]
+    table["held-out loss"] = np.round(losses, 2)
+    return table
 
 
 # --- ResNet, Figure 6 ----------------------------------------------------------------------------

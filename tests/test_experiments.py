@@ -149,11 +149,11 @@ def test_the_gap_table_reads_a_regularization_result():
         "settings": {"n_held": 100},
         "final_train": {"none": 1.0, "dropout": 0.9},
         "curves": {
-            "none": {"train": [0.5, 1.0], "held_out": [0.4, 0.5]},
-            "dropout": {"train": [0.4, 0.8], "held_out": [0.5, 0.6]},
+            "none": {"train": [0.5, 1.0], "held_out": [0.4, 0.5], "held_out_loss": [2.0, 3.0]},
+            "dropout": {"train": [0.4, 0.8], "held_out": [0.5, 0.6], "held_out_loss": [2.0, 1.5]},
         },
     }
     table = experiments.gap_table(result)
-    assert table.loc["none"].tolist() == [100.0, 50.0, 5.0, 50.0]
+    assert table.loc["none"].tolist() == [100.0, 50.0, 5.0, 50.0, 3.0]
     assert table.loc["dropout", "gap (points)"] == 30.0  # 90 % - 60 %, the last quarter's mean
     assert list(experiments.gap_table(result, ["dropout"]).index) == ["dropout"]
