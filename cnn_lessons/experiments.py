@@ -10,6 +10,9 @@ learner's run.
 - `regularization` (chapter 2, AlexNet's sections 4.1 and 4.2): the gap between accuracy on
   the training images and on held-out ones, without regularization, with dropout and with
   random crops and flips, at a size where the network memorises its training images.
+- `vgg_depth` (chapter 3, VGG's section 3.1): the shallowest and deepest columns, A and E,
+  without batch normalization from random weights, E started from A's trained layers as the
+  paper did, and both with batch normalization, which removes the need.
 - `degradation` (chapter 5, ResNet's Figure 6): the training error of plain and residual
   networks of 20 and 56 layers, trained on the same batches in the same order.
 
@@ -208,6 +211,65 @@ def gap_table(result, arms=None):
     return table
 
 
+# --- VGG, section 3.1: training the deep columns --------------------------------------------------
+
+DEPTH_ARMS = ("A", "E", "E from A", "A with BN", "E with BN")
+# Section 3.1: the deeper nets started with "the first four convolutional layers and the last
+# three fully-connected layers" of the trained net A, the others random. These are their names
+# in both columns (the first layer of each block keeps its name and shape from A to E).
+FROM_A = ("conv1_1", "conv2_1", "conv3_1", "conv3_2", "fc6", "fc7", "fc8")
+
+
+def vgg_depth(n_images, n_held, epochs, arms=DEPTH_ARMS, width=16, batch_size=64,
+              learning_rate=1e-3, seed=0, data_dir=None, verbose=True):  # fmt: skip
+    """Train `vgg.vgg_cifar` columns A and E for `epochs` on the first `n_images` of
+    `n_images + n_held` CIFAR-10 training images and measure them after every epoch on the other
+    `n_held` (held out; the test set is not used), once per arm of `DEPTH_ARMS`: A and E without
+    batch normalization from random weights (Keras's Glorot initialization), E started from the
+    trained A's `FROM_A` layers (the rest random; "E from A" needs the "A" arm, which trains
+    first), and A and E with batch normalization. Adam at a constant `learning_rate`, no dropout,
+    so that only depth, initialization and normalization differ; the same seed gives every arm
+    the same order of images. Returns {"curves": {arm: {"train", "held_out", "held_out_loss"}
+    per epoch}, "seconds": {arm: wall time}}."""
+    from . import data, training, vgg
+    from .recipes import Recipe
+
+    arms = [check_choice("arm", arm, DEPTH_ARMS) for arm in arms]  # before any work
+    if "E from A" in arms and "A" not in arms:
+        raise ValueError(
+            f"The arm 'E from A' starts from the trained A: add the arm 'A'. Received: arms={arms}"
+        )
+    arms = [arm for arm in DEPTH_ARMS if arm in arms]  # A before E from A
+    cifar = data.load_cifar10(n_train=n_images + n_held, n_test=1, seed=seed, data_dir=data_dir)
+    x, y = cifar.x_train[:n_images], cifar.y_train[:n_images]
+    held = cifar.x_train[n_images:], cifar.y_train[n_images:]
+    recipe = Recipe(optimizer="adam", learning_rate=learning_rate, schedule="constant",
+                    batch_size=batch_size, epochs=epochs, validation_split=0.0)  # fmt: skip
+    curves, seconds, trained_a = {}, {}, None
+    for arm in arms:
+        training.free_memory()
+        training.set_seed(seed)
+        model = vgg.vgg_cifar(arm[0], width=width, dropout=0.0, batch_norm=arm.endswith("BN"))
+        if arm == "E from A":
+            for name in FROM_A:
+                model.get_layer(name).set_weights(trained_a[name])
+        run = training.train(model, (x, y), recipe, seed=seed, validation=held, verbose=False)
+        if arm == "A":
+            trained_a = {name: model.get_layer(name).get_weights() for name in FROM_A}
+        curves[arm] = {
+            "train": [round(a, 5) for a in run.history["accuracy"]],
+            "held_out": [round(a, 5) for a in run.history["val_accuracy"]],
+            "held_out_loss": [round(a, 5) for a in run.history["val_loss"]],
+        }
+        seconds[arm] = round(run.seconds, 1)
+        if verbose:
+            mean, error = held_out_accuracy(curves[arm]["held_out"], n_held)
+            print(f"{arm:>10}: {epochs} epochs in {run.seconds:.0f} s; training accuracy "
+                  f"{curves[arm]['train'][-1]:.1%} in the last epoch, held-out {mean:.1%} ± "
+                  f"{error:.1%} over the last quarter", flush=True)  # fmt: skip
+    return {"curves": curves, "seconds": seconds}
+
+
 # --- ResNet, Figure 6 ----------------------------------------------------------------------------
 
 
@@ -298,6 +360,18 @@ EXPERIMENTS = {
             "quick": {"n_images": 256, "n_held": 200, "epochs": 2},
             "default": {"n_images": 1000, "n_held": 500, "epochs": 16},
             "long": {"n_images": 2000, "n_held": 1000, "epochs": 60},
+        },
+    ),
+    "vgg_depth": Experiment(
+        "vgg_depth",
+        "03_vgg",
+        "deep plain nets stall from random weights; starting from A's layers or batch "
+        "normalization lets E train (VGG, section 3.1)",
+        "vgg_depth",
+        {
+            "quick": {"n_images": 512, "n_held": 256, "epochs": 2, "arms": ("A", "E", "E from A")},
+            "default": {"n_images": 2000, "n_held": 500, "epochs": 6},
+            "long": {"n_images": 5000, "n_held": 1000, "epochs": 30},
         },
     ),
     "degradation": Experiment(

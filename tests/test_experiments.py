@@ -95,7 +95,7 @@ def test_the_chapters_precision_is_put_back_after_a_run(cifar10_dir):
 def test_unknown_experiments_and_missing_results_say_what_to_do(tmp_path):
     with pytest.raises(
         ValueError,
-        match="choose one of relu_tanh, regularization, degradation. Received: name='relu'",
+        match="choose one of relu_tanh, regularization, vgg_depth, degradation. Received: name='relu'",
     ):
         experiments.get("relu")
     with pytest.raises(ValueError, match="Received: size='huge'"):
@@ -157,3 +157,26 @@ def test_the_gap_table_reads_a_regularization_result():
     assert table.loc["none"].tolist() == [100.0, 50.0, 5.0, 50.0, 3.0]
     assert table.loc["dropout", "gap (points)"] == 30.0  # 90 % - 60 %, the last quarter's mean
     assert list(experiments.gap_table(result, ["dropout"]).index) == ["dropout"]
+
+
+def test_the_layers_e_takes_from_a_exist_in_both_columns_with_the_same_shapes():
+    from cnn_lessons import vgg
+
+    shallow, deep = vgg.vgg_cifar("A", batch_norm=False), vgg.vgg_cifar("E", batch_norm=False)
+    for name in experiments.FROM_A:
+        assert [w.shape for w in shallow.get_layer(name).weights] == [
+            w.shape for w in deep.get_layer(name).weights
+        ]
+    # the paper's count: four convolutions and the three fully connected layers
+    assert sum(name.startswith("conv") for name in experiments.FROM_A) == 4
+
+
+def test_a_vgg_depth_run_trains_a_before_e_from_its_layers(cifar10_dir):
+    result = experiments.run("vgg_depth", "quick", data_dir=cifar10_dir, verbose=False,
+                             n_images=64, n_held=32, epochs=1, arms=("E from A", "A"))  # fmt: skip
+    assert list(result["curves"]) == ["A", "E from A"]
+    assert all(len(curves["held_out"]) == 1 for curves in result["curves"].values())
+    with pytest.raises(ValueError, match="add the arm 'A'. Received: arms=\\['E from A'\\]"):
+        experiments.vgg_depth(64, 32, 1, arms=("E from A",), data_dir=cifar10_dir)
+    with pytest.raises(ValueError, match="Received: arm='F'"):
+        experiments.vgg_depth(64, 32, 1, arms=("F",), data_dir=cifar10_dir)
