@@ -371,7 +371,7 @@ EXPERIMENTS = {
         {
             "quick": {"n_images": 512, "n_held": 256, "epochs": 2, "arms": ("A", "E", "E from A")},
             "default": {"n_images": 2000, "n_held": 500, "epochs": 6},
-            "long": {"n_images": 5000, "n_held": 1000, "epochs": 30},
+            "long": {"n_images": 9000, "n_held": 1000, "epochs": 30},
         },
     ),
     "degradation": Experiment(
