@@ -126,15 +126,15 @@ def fastest(curves, condition, activation, threshold=THRESHOLD):
 
 # --- AlexNet, sections 4.1 and 4.2: dropout and data augmentation -------------------------------
 
-ARMS = {"none": {}, "dropout": {"dropout": 0.5}, "augmentation": {"flip": True, "shift": 4}}
+ARMS = {"none": {}, "dropout": {"dropout": True}, "augmentation": {"flip": True, "shift": 4}}
 
 
-def regularization(n_images, n_held, epochs, arms=tuple(ARMS), batch_size=128, learning_rate=1e-3,
-                   seed=0, data_dir=None, verbose=True):  # fmt: skip
+def regularization(n_images, n_held, epochs, arms=tuple(ARMS), dropout=0.5, batch_size=128,
+                   learning_rate=1e-3, seed=0, data_dir=None, verbose=True):  # fmt: skip
     """Train `alexnet.alexnet_cifar` for `epochs` on the first `n_images` of `n_images + n_held`
     CIFAR-10 training images and measure it after every epoch on the other `n_held` (held out;
-    the test set is not used), once per arm of `ARMS`: no regularization, dropout 0.5 after fc6
-    and fc7 (the paper's), or random crops (shifts of up to 4 pixels) and mirror images. Adam at
+    the test set is not used), once per arm of `ARMS`: no regularization, dropout after fc6 and
+    fc7 at the rate `dropout` (the paper's 0.5), or random crops (shifts of up to 4 pixels) and mirror images. Adam at
     a constant `learning_rate`; the same seed gives every arm the same initial weights and the
     same order of images. Returns {"curves": {arm: {"train": accuracy during each epoch,
     "held_out": accuracy after it, "held_out_loss": cross-entropy after it}}, "final_train": {arm: training accuracy after the last epoch,
@@ -151,7 +151,7 @@ def regularization(n_images, n_held, epochs, arms=tuple(ARMS), batch_size=128, l
         settings = ARMS[arm]
         training.free_memory()
         training.set_seed(seed)
-        model = alexnet.alexnet_cifar(dropout=settings.get("dropout", 0.0))
+        model = alexnet.alexnet_cifar(dropout=dropout if settings.get("dropout") else 0.0)
         recipe = Recipe(optimizer="adam", learning_rate=learning_rate, schedule="constant",
                         batch_size=batch_size, epochs=epochs, validation_split=0.0,
                         flip=settings.get("flip", False), shift=settings.get("shift", 0))  # fmt: skip

@@ -180,3 +180,16 @@ def test_a_vgg_depth_run_trains_a_before_e_from_its_layers(cifar10_dir):
         experiments.vgg_depth(64, 32, 1, arms=("E from A",), data_dir=cifar10_dir)
     with pytest.raises(ValueError, match="Received: arm='F'"):
         experiments.vgg_depth(64, 32, 1, arms=("F",), data_dir=cifar10_dir)
+
+
+def test_the_dropout_arm_builds_the_network_at_the_rate_asked(cifar10_dir, monkeypatch):
+    built, build = [], alexnet.alexnet_cifar
+
+    def recording(**kwargs):
+        built.append(kwargs["dropout"])
+        return build(**kwargs)
+
+    monkeypatch.setattr(alexnet, "alexnet_cifar", recording)
+    experiments.regularization(64, 32, 1, arms=("none", "dropout"), dropout=0.8,
+                               data_dir=cifar10_dir, verbose=False)  # fmt: skip
+    assert built == [0.0, 0.8]
