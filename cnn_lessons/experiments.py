@@ -270,6 +270,22 @@ def vgg_depth(n_images, n_held, epochs, arms=DEPTH_ARMS, width=16, batch_size=64
     return {"curves": curves, "seconds": seconds}
 
 
+def depth_table(result):
+    """One row per arm of a `vgg_depth` result: the training accuracy of the last epoch (during
+    it), the held-out accuracy after the first epoch (where starting from A's layers shows) and
+    over the last quarter with its standard error (`held_out_accuracy`), in percent."""
+    import pandas as pd
+
+    n_held = result["settings"]["n_held"]
+    rows = {}
+    for arm, curves in result["curves"].items():
+        held, error = held_out_accuracy(curves["held_out"], n_held)
+        rows[arm] = {"training % (last epoch)": curves["train"][-1],
+                     "held-out % (first epoch)": curves["held_out"][0],
+                     "held-out %": held, "± %": error}  # fmt: skip
+    return (100 * pd.DataFrame(rows).T).round(1)
+
+
 # --- ResNet, Figure 6 ----------------------------------------------------------------------------
 
 

@@ -193,3 +193,17 @@ def test_the_dropout_arm_builds_the_network_at_the_rate_asked(cifar10_dir, monke
     experiments.regularization(64, 32, 1, arms=("none", "dropout"), dropout=0.8,
                                data_dir=cifar10_dir, verbose=False)  # fmt: skip
     assert built == [0.0, 0.8]
+
+
+def test_the_depth_table_reads_a_vgg_depth_result():
+    result = {
+        "settings": {"n_held": 100},
+        "curves": {
+            "A": {"train": [0.3, 0.6], "held_out": [0.3, 0.5]},
+            "E from A": {"train": [0.4, 0.5], "held_out": [0.45, 0.4]},
+        },
+    }
+    table = experiments.depth_table(result)
+    assert list(table.index) == ["A", "E from A"]
+    assert table.loc["A"].tolist() == [60.0, 30.0, 50.0, 5.0]
+    assert table.loc["E from A", "held-out % (first epoch)"] == 45.0
