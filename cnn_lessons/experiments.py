@@ -220,14 +220,15 @@ DEPTH_ARMS = ("A", "E", "E from A", "A with BN", "E with BN")
 FROM_A = ("conv1_1", "conv2_1", "conv3_1", "conv3_2", "fc6", "fc7", "fc8")
 
 
-def vgg_depth(n_images, n_held, epochs, arms=DEPTH_ARMS, width=16, batch_size=64,
+def vgg_depth(n_images, n_held, epochs, arms=DEPTH_ARMS, from_a=FROM_A, width=16, batch_size=64,
               learning_rate=1e-3, seed=0, data_dir=None, verbose=True):  # fmt: skip
     """Train `vgg.vgg_cifar` columns A and E for `epochs` on the first `n_images` of
     `n_images + n_held` CIFAR-10 training images and measure them after every epoch on the other
     `n_held` (held out; the test set is not used), once per arm of `DEPTH_ARMS`: A and E without
     batch normalization from random weights (Keras's Glorot initialization), E started from the
-    trained A's `FROM_A` layers (the rest random; "E from A" needs the "A" arm, which trains
-    first), and A and E with batch normalization. Adam at a constant `learning_rate`, no dropout,
+    trained A's layers named in `from_a` (the paper's, `FROM_A`, or some of them; the rest
+    random; "E from A" needs the "A" arm, which trains first), and A and E with batch
+    normalization. Adam at a constant `learning_rate`, no dropout,
     so that only depth, initialization and normalization differ; the same seed gives every arm
     the same order of images. Returns {"curves": {arm: {"train", "held_out", "held_out_loss"}
     per epoch}, "seconds": {arm: wall time}}."""
@@ -240,6 +241,11 @@ def vgg_depth(n_images, n_held, epochs, arms=DEPTH_ARMS, width=16, batch_size=64
             f"The arm 'E from A' starts from the trained A: add the arm 'A'. Received: arms={arms}"
         )
     arms = [arm for arm in DEPTH_ARMS if arm in arms]  # A before E from A
+    unknown = sorted(set(from_a) - set(FROM_A))
+    if unknown:
+        raise ValueError(
+            f"E can start only from A's layers of the same name and shape, {', '.join(FROM_A)}. Received: from_a={tuple(from_a)}"
+        )
     cifar = data.load_cifar10(n_train=n_images + n_held, n_test=1, seed=seed, data_dir=data_dir)
     x, y = cifar.x_train[:n_images], cifar.y_train[:n_images]
     held = cifar.x_train[n_images:], cifar.y_train[n_images:]
@@ -251,7 +257,7 @@ def vgg_depth(n_images, n_held, epochs, arms=DEPTH_ARMS, width=16, batch_size=64
         training.set_seed(seed)
         model = vgg.vgg_cifar(arm[0], width=width, dropout=0.0, batch_norm=arm.endswith("BN"))
         if arm == "E from A":
-            for name in FROM_A:
+            for name in from_a:
                 model.get_layer(name).set_weights(trained_a[name])
         run = training.train(model, (x, y), recipe, seed=seed, validation=held, verbose=False)
         if arm == "A":

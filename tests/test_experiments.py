@@ -207,3 +207,9 @@ def test_the_depth_table_reads_a_vgg_depth_result():
     assert list(table.index) == ["A", "E from A"]
     assert table.loc["A"].tolist() == [60.0, 30.0, 50.0, 5.0]
     assert table.loc["E from A", "held-out % (first epoch)"] == 45.0
+
+
+def test_e_starts_only_from_layers_a_has(cifar10_dir):
+    with pytest.raises(ValueError, match="Received: from_a=\\('conv1_2',\\)"):
+        experiments.vgg_depth(64, 32, 1, arms=("A", "E from A"), from_a=("conv1_2",),
+                              data_dir=cifar10_dir)  # fmt: skip
