@@ -134,11 +134,11 @@ def regularization(n_images, n_held, epochs, arms=tuple(ARMS), dropout=0.5, batc
     """Train `alexnet.alexnet_cifar` for `epochs` on the first `n_images` of `n_images + n_held`
     CIFAR-10 training images and measure it after every epoch on the other `n_held` (held out;
     the test set is not used), once per arm of `ARMS`: no regularization, dropout after fc6 and
-    fc7 at the rate `dropout` (the paper's 0.5), or random crops (shifts of up to 4 pixels) and mirror images. Adam at
-    a constant `learning_rate`; the same seed gives every arm the same initial weights and the
-    same order of images. Returns {"curves": {arm: {"train": accuracy during each epoch,
-    "held_out": accuracy after it, "held_out_loss": cross-entropy after it}}, "final_train": {arm: training accuracy after the last epoch,
-    measured as at test time}, "seconds": {arm: wall time}}."""
+    fc7 at the rate `dropout` (the paper's 0.5), or random crops (shifts of up to 4 pixels) and
+    mirror images. Adam at a constant `learning_rate`; the same seed gives every arm the same
+    initial weights and the same order of images. Returns {"curves": {arm: `epoch_curves`},
+    "final_train": {arm: training accuracy after the last epoch, measured as at test time},
+    "seconds": {arm: wall time}}."""
     from . import alexnet, data, training
     from .recipes import Recipe
 
@@ -156,11 +156,7 @@ def regularization(n_images, n_held, epochs, arms=tuple(ARMS), dropout=0.5, batc
                         batch_size=batch_size, epochs=epochs, validation_split=0.0,
                         flip=settings.get("flip", False), shift=settings.get("shift", 0))  # fmt: skip
         run = training.train(model, (x, y), recipe, seed=seed, validation=held, verbose=False)
-        curves[arm] = {
-            "train": [round(a, 5) for a in run.history["accuracy"]],
-            "held_out": [round(a, 5) for a in run.history["val_accuracy"]],
-            "held_out_loss": [round(a, 5) for a in run.history["val_loss"]],
-        }
+        curves[arm] = epoch_curves(run.history)
         final_train[arm] = round(training.evaluate(model, x, y)[0], 5)
         seconds[arm] = round(run.seconds, 1)
         if verbose:
@@ -169,6 +165,13 @@ def regularization(n_images, n_held, epochs, arms=tuple(ARMS), dropout=0.5, batc
                   f"{final_train[arm]:.1%}, held-out {mean:.1%} ± {error:.1%} over the last "
                   f"quarter of the epochs", flush=True)  # fmt: skip
     return {"curves": curves, "final_train": final_train, "seconds": seconds}
+
+
+def epoch_curves(history):
+    """A run's curves per epoch: "train", the accuracy on the training images during each epoch;
+    "held_out", the accuracy on the held-out images after it; "held_out_loss", their loss."""
+    keys = {"train": "accuracy", "held_out": "val_accuracy", "held_out_loss": "val_loss"}
+    return {name: [round(value, 5) for value in history[key]] for name, key in keys.items()}
 
 
 def quarter(values):
@@ -228,10 +231,9 @@ def vgg_depth(n_images, n_held, epochs, arms=DEPTH_ARMS, from_a=FROM_A, width=16
     batch normalization from random weights (Keras's Glorot initialization), E started from the
     trained A's layers named in `from_a` (the paper's, `FROM_A`, or some of them; the rest
     random; "E from A" needs the "A" arm, which trains first), and A and E with batch
-    normalization. Adam at a constant `learning_rate`, no dropout,
-    so that only depth, initialization and normalization differ; the same seed gives every arm
-    the same order of images. Returns {"curves": {arm: {"train", "held_out", "held_out_loss"}
-    per epoch}, "seconds": {arm: wall time}}."""
+    normalization. Adam at a constant `learning_rate`, no dropout, so that only depth,
+    initialization and normalization differ; the same seed gives every arm the same order of
+    images. Returns {"curves": {arm: `epoch_curves`}, "seconds": {arm: wall time}}."""
     from . import data, training, vgg
     from .recipes import Recipe
 
@@ -244,7 +246,8 @@ def vgg_depth(n_images, n_held, epochs, arms=DEPTH_ARMS, from_a=FROM_A, width=16
     unknown = sorted(set(from_a) - set(FROM_A))
     if unknown:
         raise ValueError(
-            f"E can start only from A's layers of the same name and shape, {', '.join(FROM_A)}. Received: from_a={tuple(from_a)}"
+            f"E can start only from A's layers of the same name and shape, {', '.join(FROM_A)}. "
+            f"Received: from_a={tuple(from_a)}"
         )
     cifar = data.load_cifar10(n_train=n_images + n_held, n_test=1, seed=seed, data_dir=data_dir)
     x, y = cifar.x_train[:n_images], cifar.y_train[:n_images]
@@ -262,11 +265,7 @@ def vgg_depth(n_images, n_held, epochs, arms=DEPTH_ARMS, from_a=FROM_A, width=16
         run = training.train(model, (x, y), recipe, seed=seed, validation=held, verbose=False)
         if arm == "A":
             trained_a = {name: model.get_layer(name).get_weights() for name in FROM_A}
-        curves[arm] = {
-            "train": [round(a, 5) for a in run.history["accuracy"]],
-            "held_out": [round(a, 5) for a in run.history["val_accuracy"]],
-            "held_out_loss": [round(a, 5) for a in run.history["val_loss"]],
-        }
+        curves[arm] = epoch_curves(run.history)
         seconds[arm] = round(run.seconds, 1)
         if verbose:
             mean, error = held_out_accuracy(curves[arm]["held_out"], n_held)
