@@ -37,6 +37,16 @@ def learning_curves(runs, metrics=("loss", "accuracy")):
     return _finish(fig)
 
 
+def _percent_per_epoch(ax, title):
+    """The look shared by the per-epoch panels in percent: title, whole epochs, 0-100 %."""
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+
+
 def epoch_errors(panels, threshold=0.25):
     """Training error per epoch, after AlexNet's Figure 1: one panel per {title: {label: errors
     per epoch}}, a dotted line at `threshold` (the figure's 25 %)."""
@@ -47,12 +57,7 @@ def epoch_errors(panels, threshold=0.25):
                 np.arange(1, len(errors) + 1), 100 * np.asarray(errors), "-o", ms=3, label=label
             )
         ax.axhline(100 * threshold, color="grey", ls=":", lw=1)
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylim(0, 100)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        _percent_per_epoch(ax, title)
     axes[0, 0].set_ylabel("training error (%)")
     return _finish(fig)
 
@@ -69,12 +74,7 @@ def overfitting_gaps(panels):
                     label=f"{arm}: training")  # fmt: skip
             ax.plot(epochs, 100 * np.asarray(curves["held_out"]), "--", color=color["color"],
                     label=f"{arm}: held out")  # fmt: skip
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylim(0, 100)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        _percent_per_epoch(ax, title)
     axes[0, 0].set_ylabel("accuracy (%)")
     return _finish(fig)
 
