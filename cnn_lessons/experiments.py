@@ -139,13 +139,11 @@ def regularization(n_images, n_held, epochs, arms=tuple(ARMS), dropout=0.5, batc
     initial weights and the same order of images. Returns {"curves": {arm: `epoch_curves`},
     "final_train": {arm: training accuracy after the last epoch, measured as at test time},
     "seconds": {arm: wall time}}."""
-    from . import alexnet, data, training
+    from . import alexnet, training
     from .recipes import Recipe
 
     arms = [check_choice("arm", arm, tuple(ARMS)) for arm in arms]  # before any work
-    cifar = data.load_cifar10(n_train=n_images + n_held, n_test=1, seed=seed, data_dir=data_dir)
-    x, y = cifar.x_train[:n_images], cifar.y_train[:n_images]
-    held = cifar.x_train[n_images:], cifar.y_train[n_images:]
+    (x, y), held = _trained_and_held_out(n_images, n_held, seed, data_dir)
     curves, final_train, seconds = {}, {}, {}
     for arm in arms:
         settings = ARMS[arm]
@@ -165,6 +163,16 @@ def regularization(n_images, n_held, epochs, arms=tuple(ARMS), dropout=0.5, batc
                   f"{final_train[arm]:.1%}, held-out {mean:.1%} ± {error:.1%} over the last "
                   f"quarter of the epochs", flush=True)  # fmt: skip
     return {"curves": curves, "final_train": final_train, "seconds": seconds}
+
+
+def _trained_and_held_out(n_images, n_held, seed, data_dir):
+    """The first `n_images` of `n_images + n_held` CIFAR-10 training images, to train on, and the
+    other `n_held`, to measure on, each as (x, y): the test set stays untouched."""
+    from . import data
+
+    cifar = data.load_cifar10(n_train=n_images + n_held, n_test=1, seed=seed, data_dir=data_dir)
+    x, y = cifar.x_train, cifar.y_train
+    return (x[:n_images], y[:n_images]), (x[n_images:], y[n_images:])
 
 
 def epoch_curves(history):
@@ -234,7 +242,7 @@ def vgg_depth(n_images, n_held, epochs, arms=DEPTH_ARMS, from_a=FROM_A, width=16
     normalization. Adam at a constant `learning_rate`, no dropout, so that only depth,
     initialization and normalization differ; the same seed gives every arm the same order of
     images. Returns {"curves": {arm: `epoch_curves`}, "seconds": {arm: wall time}}."""
-    from . import data, training, vgg
+    from . import training, vgg
     from .recipes import Recipe
 
     arms = [check_choice("arm", arm, DEPTH_ARMS) for arm in arms]  # before any work
@@ -249,9 +257,7 @@ def vgg_depth(n_images, n_held, epochs, arms=DEPTH_ARMS, from_a=FROM_A, width=16
             f"E can start only from A's layers of the same name and shape, {', '.join(FROM_A)}. "
             f"Received: from_a={tuple(from_a)}"
         )
-    cifar = data.load_cifar10(n_train=n_images + n_held, n_test=1, seed=seed, data_dir=data_dir)
-    x, y = cifar.x_train[:n_images], cifar.y_train[:n_images]
-    held = cifar.x_train[n_images:], cifar.y_train[n_images:]
+    (x, y), held = _trained_and_held_out(n_images, n_held, seed, data_dir)
     recipe = Recipe(optimizer="adam", learning_rate=learning_rate, schedule="constant",
                     batch_size=batch_size, epochs=epochs, validation_split=0.0)  # fmt: skip
     curves, seconds, trained_a = {}, {}, None
