@@ -35,22 +35,21 @@ from common import EpochClock, chapter_data, chapter_model, chapter_names, machi
 from cnn_lessons import course, training
 from cnn_lessons._keras import keras
 from cnn_lessons.arithmetic import layer_table, totals
+from cnn_lessons.precision import policy
 
 
 def epoch_images_per_second(key, recipe, x, y, precision):
     """Images/s of the second of two epochs of the chapter's model trained on (x, y)."""
-    policy = keras.mixed_precision.global_policy().name
-    keras.mixed_precision.set_global_policy(precision)
-    try:
-        model = chapter_model(key)
-        clock = EpochClock()
-        run = training.train(
-            model, (x, y), recipe.replace(epochs=2, validation_split=0.0), verbose=False,
-            callbacks=[clock],
-        )  # fmt: skip
-    finally:
-        keras.mixed_precision.set_global_policy(policy)
-        training.clear_session()
+    with policy(precision):
+        try:
+            model = chapter_model(key)
+            clock = EpochClock()
+            run = training.train(
+                model, (x, y), recipe.replace(epochs=2, validation_split=0.0), verbose=False,
+                callbacks=[clock],
+            )  # fmt: skip
+        finally:
+            training.clear_session()
     return run.trained / clock.epochs[1][0]
 
 
@@ -58,22 +57,20 @@ def convolution_flops(precision, batch=128, size=32, channels=64, calls=10):
     """FLOP/s of a 3x3 convolution's forward pass: the CPU's arithmetic reference."""
     import numpy as np
 
-    policy = keras.mixed_precision.global_policy().name
-    keras.mixed_precision.set_global_policy(precision)
-    try:
-        inputs = keras.Input((size, size, channels))
-        conv = keras.layers.Conv2D(channels, 3, padding="same", use_bias=False)
-        model = keras.Model(inputs, conv(inputs))
-        x = np.random.default_rng(0).random((batch, size, size, channels), dtype="float32")
-        model.predict_on_batch(x)  # trace
-        times = []
-        for _ in range(calls):
-            started = time.perf_counter()
-            np.asarray(model.predict_on_batch(x))
-            times.append(time.perf_counter() - started)
-    finally:
-        keras.mixed_precision.set_global_policy(policy)
-        training.clear_session()
+    with policy(precision):
+        try:
+            inputs = keras.Input((size, size, channels))
+            conv = keras.layers.Conv2D(channels, 3, padding="same", use_bias=False)
+            model = keras.Model(inputs, conv(inputs))
+            x = np.random.default_rng(0).random((batch, size, size, channels), dtype="float32")
+            model.predict_on_batch(x)  # trace
+            times = []
+            for _ in range(calls):
+                started = time.perf_counter()
+                np.asarray(model.predict_on_batch(x))
+                times.append(time.perf_counter() - started)
+        finally:
+            training.clear_session()
     return 2 * batch * size * size * channels * channels * 9 / statistics.median(times)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import resnet
 from ._keras import keras
+from .precision import policy
 from .validation import check_choice, positive_int
 
 
@@ -24,14 +25,10 @@ def zero_residual_block(filters=16, input_shape=(8, 8, 16), mistake=None, seed=0
     if mistake is not None:  # resnet.basic_block would build the paper's block for a typo
         check_choice("mistake", mistake, resnet.MISTAKES)
     keras.utils.set_random_seed(seed)
-    policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("float32")  # bfloat16 would round x on its way
-    try:
+    with policy("float32"):  # bfloat16 would round x on its way
         inputs = keras.Input(input_shape, name="input")
         outputs = resnet.basic_block(inputs, filters, 1, "A", name="block", mistake=mistake)
         model = keras.Model(inputs, outputs, name=f"zero_residual_{mistake or 'paper'}")
-    finally:
-        keras.mixed_precision.set_global_policy(policy)
     bn = model.get_layer("block_2_bn")
     gamma, beta, mean, variance = bn.get_weights()
     bn.set_weights([np.zeros_like(gamma), np.zeros_like(beta), mean, variance])
