@@ -474,6 +474,9 @@ def run(name, size="default", data_dir=None, verbose=True, **overrides):
     with policy("float32"):
         result = function(**settings, data_dir=data_dir, verbose=verbose)
     command = f"cnn-lessons experiment {name}" + ("" if size == "long" else f" --size {size}")
+    if overrides:  # the command line has no flag for them: record the call that repeats the run
+        arguments = "".join(f", {key}={value!r}" for key, value in overrides.items())
+        command = f"experiments.run({name!r}, {size!r}{arguments})"
     return {
         "experiment": name, "chapter": experiment.chapter, "claim": experiment.claim,
         "size": size, "settings": _jsonable(settings), "command": command,

@@ -77,7 +77,8 @@ def test_a_run_records_its_curves_command_code_machine_and_time(cifar10_dir, tmp
     assert all(
         len(curve) == 2 and all(0 <= e <= 1 for e in curve) for curve in result["curves"].values()
     )
-    assert result["command"] == "cnn-lessons experiment relu_tanh --size quick"
+    # the command line has no flags for the overrides: the record is the call that repeats it
+    assert result["command"] == "experiments.run('relu_tanh', 'quick', n_images=256, epochs=2)"
     assert result["settings"]["n_images"] == 256 and result["machine"]["precision"] == "float32"
     assert result["code_version"] and result["wall_seconds"] > 0 and result["date"].startswith("20")
     path = experiments.save(result, tmp_path)
