@@ -15,6 +15,9 @@ learner's run.
   paper did, and both with batch normalization, which removes the need.
 - `degradation` (chapter 5, ResNet's Figure 6): the training error of plain and residual
   networks of 20 and 56 layers, trained on the same batches in the same order.
+- `resnet_depth` (chapter 5, Figure 6's right panel): the same measure for ResNet-20 and
+  ResNet-56 alone, with the paper's flips and shifts and four times the iterations, long enough
+  for the deeper network to pass the shallower one.
 
 Every run is in float32 (as the papers were) whatever the chapter's precision, so that a result
 does not depend on the CPU it ran on. The test set is never used: both measures are training
@@ -301,17 +304,21 @@ def depth_table(result):
 
 
 def degradation(n_images, passes, depths=(20, 56), batch_size=32, learning_rate=0.025, warmup=20,
-                milestones=(), seed=0, data_dir=None, verbose=True):  # fmt: skip
-    """Train plain and residual `resnet.resnet_cifar` networks of each depth with
+                milestones=(), networks=("plain", "ResNet"), flip=False, shift=0, seed=0,
+                data_dir=None, verbose=True):  # fmt: skip
+    """Train `networks` (plain and residual `resnet.resnet_cifar`) of each depth with
     `residual.training_errors` (the paper's SGD, momentum 0.9, weight decay 1e-4, the learning
-    rate warmed up over `warmup` iterations and divided by 10 at `milestones`) for `passes` passes
-    over `n_images` CIFAR-10 training images, all on the same batches in the same order.
+    rate warmed up over `warmup` iterations and divided by 10 at `milestones`, batches flipped
+    and shifted by up to `shift` pixels if asked) for `passes` passes over `n_images` CIFAR-10
+    training images, all on the same batches in the same order.
     Returns {"curves": {"plain-20": training error of each batch, ...}, "seconds": {...}}."""
     from . import data, residual, resnet, training
 
+    for network in networks:
+        check_choice("networks", network, ("plain", "ResNet"))
     cifar = data.load_cifar10(n_train=n_images, n_test=1, seed=seed, data_dir=data_dir)
     curves, seconds = {}, {}
-    for plain in (True, False):
+    for plain in [network == "plain" for network in networks]:
         for depth in depths:
             name = f"{'plain' if plain else 'ResNet'}-{depth}"
             training.free_memory()
@@ -321,7 +328,7 @@ def degradation(n_images, passes, depths=(20, 56), batch_size=32, learning_rate=
             errors = residual.training_errors(
                 model, cifar.x_train, cifar.y_train, batch_size=batch_size,
                 learning_rate=learning_rate, passes=passes, warmup=warmup,
-                milestones=milestones, seed=seed,
+                milestones=milestones, seed=seed, flip=flip, shift=shift,
             )  # fmt: skip
             curves[name] = [round(e, 5) for e in errors]
             seconds[name] = round(time.perf_counter() - started, 1)
@@ -411,6 +418,43 @@ EXPERIMENTS = {
             "quick": {"n_images": 320, "passes": 2, "depths": (8, 14)},
             "default": {"n_images": 800, "passes": 8, "depths": (20, 56)},
             "long": {"n_images": 4000, "passes": 8, "depths": (20, 56), "milestones": (0.5, 0.75)},
+        },
+    ),
+    "resnet_depth": Experiment(
+        "resnet_depth",
+        "05_resnet",
+        "with shortcuts the deeper network trains better: ResNet-56 below ResNet-20 (ResNet, "
+        "Figure 6, right)",
+        "degradation",
+        {
+            # the paper's flips and 4-pixel shifts, and four times the degradation run's
+            # iterations: in that run ResNet-56 started slower and was still behind at its end
+            "quick": {
+                "n_images": 320,
+                "passes": 2,
+                "depths": (8, 14),
+                "networks": ("ResNet",),
+                "flip": True,
+                "shift": 4,
+            },
+            "default": {
+                "n_images": 800,
+                "passes": 8,
+                "depths": (20, 56),
+                "networks": ("ResNet",),
+                "milestones": (0.5, 0.75),
+                "flip": True,
+                "shift": 4,
+            },
+            "long": {
+                "n_images": 4000,
+                "passes": 32,
+                "depths": (20, 56),
+                "networks": ("ResNet",),
+                "milestones": (0.5, 0.75),
+                "flip": True,
+                "shift": 4,
+            },
         },
     ),
 }

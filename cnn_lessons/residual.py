@@ -36,8 +36,9 @@ def zero_residual_block(filters=16, input_shape=(8, 8, 16), mistake=None, seed=0
 
 
 def training_errors(
-    model, x, y, batch_size=32, learning_rate=0.025, passes=1, warmup=0, milestones=(), seed=0
-):
+    model, x, y, batch_size=32, learning_rate=0.025, passes=1, warmup=0, milestones=(), seed=0,
+    flip=False, shift=0,
+):  # fmt: skip
     """Train `model` with the paper's SGD (momentum 0.9, weight decay 1e-4) on `passes` passes
     over (x, y), the batches drawn in an order fixed by `seed`, and return the training error of
     every batch, measured on that batch just before its update (`train_on_batch`).
@@ -47,7 +48,12 @@ def training_errors(
     32,000 iterations; `milestones`, shares of the run, divide it by 10 where they fall (the
     paper's 32,000 and 48,000 of 64,000 iterations are (0.5, 0.75)). Batch norm uses the batch's
     own statistics here, so its momentum plays no part in the result.
+
+    `flip` and `shift` augment each batch as the paper's CIFAR runs did (`augment.flip_and_shift`:
+    mirrored with probability 1/2, moved by up to `shift` pixels); the error is then measured on
+    the augmented batch, as the paper's training error was.
     """
+    from .augment import flip_and_shift
     from .training import RecipeSchedule
 
     batch_size, passes = positive_int("batch_size", batch_size), positive_int("passes", passes)
@@ -57,6 +63,7 @@ def training_errors(
             f"Received: len(x)={len(x)}, batch_size={batch_size}"
         )
     warmup = positive_int("warmup", warmup, minimum=0)
+    shift = positive_int("shift", shift, minimum=0)
     steps = passes * (len(x) // batch_size)
     shares = tuple(milestones)
     if not all(isinstance(m, (int, float)) and 0 < m < 1 for m in shares):
@@ -78,7 +85,10 @@ def training_errors(
         order = rng.permutation(len(x))
         for batch in order[: len(x) // batch_size * batch_size].reshape(-1, batch_size):
             model.reset_metrics()  # Keras 3.13 and older keep a running mean across calls
-            result = model.train_on_batch(x[batch], y[batch], return_dict=True)
+            images = x[batch]
+            if flip or shift:  # no random numbers drawn without augmentation: the same batches
+                images = flip_and_shift(images, rng, bool(flip), shift, in_place=True)
+            result = model.train_on_batch(images, y[batch], return_dict=True)
             errors.append(1.0 - float(result["accuracy"]))
     return errors
 

@@ -96,7 +96,7 @@ def test_the_chapters_precision_is_put_back_after_a_run(cifar10_dir):
 def test_unknown_experiments_and_missing_results_say_what_to_do(tmp_path):
     with pytest.raises(
         ValueError,
-        match="choose one of relu_tanh, regularization, vgg_depth, degradation. Received: name='relu'",
+        match="choose one of relu_tanh, regularization, vgg_depth, degradation, resnet_depth. Received: name='relu'",
     ):
         experiments.get("relu")
     with pytest.raises(ValueError, match="Received: size='huge'"):
