@@ -214,3 +214,11 @@ def test_e_starts_only_from_layers_a_has(cifar10_dir):
     with pytest.raises(ValueError, match="Received: from_a=\\('conv1_2',\\)"):
         experiments.vgg_depth(64, 32, 1, arms=("A", "E from A"), from_a=("conv1_2",),
                               data_dir=cifar10_dir)  # fmt: skip
+
+
+def test_the_degradation_runs_only_the_networks_it_is_asked_for(cifar10_dir):
+    result = experiments.degradation(64, 1, depths=(8,), networks=("ResNet",), flip=True, shift=4,
+                                     data_dir=cifar10_dir, verbose=False)  # fmt: skip
+    assert set(result["curves"]) == {"ResNet-8"} and len(result["curves"]["ResNet-8"]) == 2
+    with pytest.raises(ValueError, match="Received: networks='resnet'"):
+        experiments.degradation(64, 1, networks=("resnet",), data_dir=cifar10_dir)

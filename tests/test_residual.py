@@ -70,6 +70,34 @@ def test_training_errors_divides_the_rate_by_ten_at_each_milestone():
         residual.training_errors(model, x, y, batch_size=8, milestones=(0.5, 2))
 
 
+def recording(model, batches):
+    """`model.train_on_batch`, which also keeps each batch of images it is given in `batches`."""
+    train = model.train_on_batch
+
+    def train_and_keep(images, labels, **kwargs):
+        batches.append(images.copy())
+        return train(images, labels, **kwargs)
+
+    return train_and_keep
+
+
+def test_training_errors_flips_the_batches_it_trains_on_when_asked(monkeypatch):
+    x, y = tiny_data()
+    seen = {False: [], True: []}
+    for flip, batches in seen.items():
+        model = resnet.resnet_cifar(8, input_shape=(8, 8, 3))
+        monkeypatch.setattr(model, "train_on_batch", recording(model, batches))
+        residual.training_errors(model, x, y, batch_size=8, flip=flip)
+    assert len(seen[True]) == len(seen[False]) == 3  # the same batches, in the same order
+    mirrored = 0
+    for plain, flipped in zip(np.concatenate(seen[False]), np.concatenate(seen[True])):
+        assert np.array_equal(flipped, plain) or np.array_equal(flipped, plain[:, ::-1])
+        mirrored += not np.array_equal(flipped, plain)
+    assert 0 < mirrored < len(x)
+    with pytest.raises(ValueError, match=r"`shift` must be an integer >= 0. Received: shift=-2"):
+        residual.training_errors(model, x, y, batch_size=8, shift=-2)
+
+
 def test_training_errors_rejects_what_cannot_train():
     x, y = tiny_data(8)
     model = resnet.resnet_cifar(8, input_shape=(8, 8, 3))
