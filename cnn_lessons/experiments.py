@@ -353,6 +353,19 @@ def share_above(higher, lower, window=20):
     return float(np.mean(window_band(higher, window)[0] > window_band(lower, window)[0]))
 
 
+def below_from(lower, higher, window=20):
+    """The first iteration (counted from 1) from which the `window`-iteration mean of `lower`
+    stays below that of `higher` to the end of the run, or None if it is not below at the end:
+    where one curve passes the other for good."""
+    from .residual import window_band
+
+    below = window_band(lower, window)[0] < window_band(higher, window)[0]
+    if not below[-1]:
+        return None
+    above = np.flatnonzero(~below)
+    return int(above[-1]) + 2 if len(above) else 1
+
+
 # --- the registry, running and the committed results ---------------------------------------------
 
 EXPERIMENTS = {

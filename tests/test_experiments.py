@@ -70,6 +70,14 @@ def test_last_quarter_and_share_above():
     assert experiments.share_above([0.9] * 5 + [0.1] * 5, [0.5] * 10, window=1) == 0.5
 
 
+def test_below_from_is_where_one_curve_passes_the_other_for_good():
+    assert experiments.below_from([0.9, 0.1, 0.9, 0.1, 0.1], [0.5] * 5, window=1) == 4
+    assert experiments.below_from([0.1] * 3, [0.5] * 3, window=1) == 1
+    assert experiments.below_from([0.1, 0.9], [0.5] * 2, window=1) is None
+    # windows of 2: means 0.9, 0.5, 0.1 against 0.5 throughout; 0.5 is not below 0.5
+    assert experiments.below_from([0.9, 0.1, 0.1], [0.5] * 3, window=2) == 3
+
+
 def test_a_run_records_its_curves_command_code_machine_and_time(cifar10_dir, tmp_path):
     result = experiments.run("relu_tanh", "quick", data_dir=cifar10_dir, verbose=False,
                              n_images=256, epochs=2)  # fmt: skip
