@@ -307,10 +307,10 @@ def degradation(n_images, passes, depths=(20, 56), batch_size=32, learning_rate=
                 milestones=(), networks=("plain", "ResNet"), flip=False, shift=0, seed=0,
                 data_dir=None, verbose=True):  # fmt: skip
     """Train `networks` (plain and residual `resnet.resnet_cifar`) of each depth with
-    `residual.training_errors` (the paper's SGD, momentum 0.9, weight decay 1e-4, the learning
-    rate warmed up over `warmup` iterations and divided by 10 at `milestones`, batches flipped
-    and shifted by up to `shift` pixels if asked) for `passes` passes over `n_images` CIFAR-10
-    training images, all on the same batches in the same order.
+    `residual.training_errors` (the paper's SGD, momentum 0.9, Keras's weight decay 1e-4, the
+    learning rate warmed up over `warmup` iterations and divided by 10 at `milestones`, batches
+    flipped and shifted by up to `shift` pixels if asked) for `passes` passes over `n_images`
+    CIFAR-10 training images, all on the same batches in the same order.
     Returns {"curves": {"plain-20": training error of each batch, ...}, "seconds": {...}}."""
     from . import data, residual, resnet, training
 

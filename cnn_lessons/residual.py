@@ -39,7 +39,8 @@ def training_errors(
     model, x, y, batch_size=32, learning_rate=0.025, passes=1, warmup=0, milestones=(), seed=0,
     flip=False, shift=0,
 ):  # fmt: skip
-    """Train `model` with the paper's SGD (momentum 0.9, weight decay 1e-4) on `passes` passes
+    """Train `model` with the paper's SGD (momentum 0.9; Keras's weight decay 1e-4, which is a
+    tenth of the paper's L2 of 1e-4 under momentum: see `course.decoupled`) on `passes` passes
     over (x, y), the batches drawn in an order fixed by `seed`, and return the training error of
     every batch, measured on that batch just before its update (`train_on_batch`).
 
