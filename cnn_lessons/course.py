@@ -120,7 +120,9 @@ CHAPTERS = {
     "02_alexnet": Plan(
         dataset="cifar10",
         models=("alexnet_cifar",),
-        recipes={"quick": _ALEXNET.replace(epochs=3), "cpu": _ALEXNET.replace(epochs=7),
+        # cpu: batches of 64 beat 128 by 1.5 and 1.6 points of validation accuracy (seeds 0, 1)
+        recipes={"quick": _ALEXNET.replace(epochs=3),
+                 "cpu": _ALEXNET.replace(epochs=7, batch_size=64),
                  "gpu": _ALEXNET.replace(epochs=30)},
         images=_CIFAR_IMAGES,
         floors={"quick": {"cifar_test_accuracy": 0.16}, "cpu": {"cifar_test_accuracy": 0.50}},

@@ -16,8 +16,8 @@ learner's run.
 - `degradation` (chapter 5, ResNet's Figure 6): the training error of plain and residual
   networks of 20 and 56 layers, trained on the same batches in the same order.
 - `resnet_depth` (chapter 5, Figure 6's right panel): the same measure for ResNet-20 and
-  ResNet-56 alone, with the paper's flips and shifts and four times the iterations, long enough
-  for the deeper network to pass the shallower one.
+  ResNet-56 alone, with the paper's flips and shifts and four times the iterations, to see
+  whether the deeper network passes the shallower one with more training.
 
 Every run is in float32 (as the papers were) whatever the chapter's precision, so that a result
 does not depend on the CPU it ran on. The test set is never used: both measures are training
