@@ -314,6 +314,7 @@ def degradation(n_images, passes, depths=(20, 56), batch_size=32, learning_rate=
     Returns {"curves": {"plain-20": training error of each batch, ...}, "seconds": {...}}."""
     from . import data, residual, resnet, training
 
+    networks = (networks,) if isinstance(networks, str) else tuple(networks)
     for network in networks:
         check_choice("networks", network, ("plain", "ResNet"))
     cifar = data.load_cifar10(n_train=n_images, n_test=1, seed=seed, data_dir=data_dir)

@@ -225,8 +225,9 @@ def test_e_starts_only_from_layers_a_has(cifar10_dir):
 
 
 def test_the_degradation_runs_only_the_networks_it_is_asked_for(cifar10_dir):
-    result = experiments.degradation(64, 1, depths=(8,), networks=("ResNet",), flip=True, shift=4,
-                                     data_dir=cifar10_dir, verbose=False)  # fmt: skip
-    assert set(result["curves"]) == {"ResNet-8"} and len(result["curves"]["ResNet-8"]) == 2
+    for networks in ("ResNet", ("ResNet",)):  # one name, or several
+        result = experiments.degradation(64, 1, depths=(8,), networks=networks, flip=True,
+                                         shift=4, data_dir=cifar10_dir, verbose=False)  # fmt: skip
+        assert set(result["curves"]) == {"ResNet-8"} and len(result["curves"]["ResNet-8"]) == 2
     with pytest.raises(ValueError, match="Received: networks='resnet'"):
         experiments.degradation(64, 1, networks=("resnet",), data_dir=cifar10_dir)
