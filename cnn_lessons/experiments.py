@@ -314,17 +314,16 @@ def degradation(n_images, passes, depths=(20, 56), batch_size=32, learning_rate=
     Returns {"curves": {"plain-20": training error of each batch, ...}, "seconds": {...}}."""
     from . import data, residual, resnet, training
 
-    networks = (networks,) if isinstance(networks, str) else tuple(networks)
-    for network in networks:
-        check_choice("networks", network, ("plain", "ResNet"))
+    networks = [networks] if isinstance(networks, str) else networks
+    networks = [check_choice("networks", n, ("plain", "ResNet")) for n in networks]  # before work
     cifar = data.load_cifar10(n_train=n_images, n_test=1, seed=seed, data_dir=data_dir)
     curves, seconds = {}, {}
-    for plain in [network == "plain" for network in networks]:
+    for network in networks:
         for depth in depths:
-            name = f"{'plain' if plain else 'ResNet'}-{depth}"
+            name = f"{network}-{depth}"
             training.free_memory()
             training.set_seed(seed)
-            model = resnet.resnet_cifar(depth, plain=plain)
+            model = resnet.resnet_cifar(depth, plain=network == "plain")
             started = time.perf_counter()
             errors = residual.training_errors(
                 model, cifar.x_train, cifar.y_train, batch_size=batch_size,
@@ -368,6 +367,8 @@ def below_from(lower, higher, window=20):
 
 
 # --- the registry, running and the committed results ---------------------------------------------
+
+_AUGMENTED_RESNETS = {"networks": ("ResNet",), "flip": True, "shift": 4}  # resnet_depth's sizes
 
 EXPERIMENTS = {
     "relu_tanh": Experiment(
@@ -443,33 +444,22 @@ EXPERIMENTS = {
         {
             # the paper's flips and 4-pixel shifts, and four times the degradation run's
             # iterations: in that run ResNet-56 started slower and was still behind at its end
-            "quick": {
-                "n_images": 320,
-                "passes": 2,
-                "depths": (8, 14),
-                "networks": ("ResNet",),
-                "flip": True,
-                "shift": 4,
-            },
+            "quick": {"n_images": 320, "passes": 2, "depths": (8, 14), **_AUGMENTED_RESNETS},
             "default": {
                 "n_images": 800,
                 "passes": 8,
                 "depths": (20, 56),
-                "networks": ("ResNet",),
                 "milestones": (0.5, 0.75),
-                "flip": True,
-                "shift": 4,
+                **_AUGMENTED_RESNETS,
             },
             "long": {
                 "n_images": 4000,
                 "passes": 32,
                 "depths": (20, 56),
-                "networks": ("ResNet",),
                 "milestones": (0.5, 0.75),
-                "flip": True,
-                "shift": 4,
+                **_AUGMENTED_RESNETS,
             },
-        },
+        },  # fmt: skip
     ),
 }
 
