@@ -245,6 +245,8 @@ def _documented_command_lines():
 # parser still has to accept them, and other tests run what they do.
 # (`cnn-lessons experiment` runs for minutes to hours; test_experiments.py runs a quick one.)
 PARSED_ONLY = ("cnn-lessons notebooks run", "cnn-lessons badges --write", "cnn-lessons experiment")
+# A `train` line runs with these appended, after parsing the line as written: argparse keeps the
+# last value of a repeated option, so it trains in seconds instead of the chapter's minutes.
 TRAIN_SMALL = ["--n-train", "512", "--n-test", "256", "--epochs", "1"]
 
 
@@ -265,6 +267,6 @@ def test_every_command_line_the_readme_shows_works(line, tmp_path, monkeypatch, 
     if line.startswith(PARSED_ONLY):
         return
     monkeypatch.chdir(tmp_path)  # `train` writes its runs/ folder here
-    if argv[0] == "train":  # the line's own options, then a small run: seconds, not the chapter's
-        argv += TRAIN_SMALL  # minutes (argparse keeps the last value of a repeated option)
+    if argv[0] == "train":
+        argv += TRAIN_SMALL
     assert main(argv) == 0, capsys.readouterr().err
