@@ -69,8 +69,12 @@ LRN = partial(LocalResponseNormalization, size=5, k=1.0, alpha=1e-4 / 5, beta=0.
 
 # Every convolution in GoogLeNet is followed by a ReLU ("All the convolutions, including those
 # inside the Inception modules, use rectified linear activation"); 'same' padding keeps the maps
-# at the sizes of Table 1.
-Conv = partial(layers.Conv2D, padding="same", activation="relu")
+# at the sizes of Table 1. The paper names no initialization. He et al.'s (2015), scaled for
+# ReLUs (variance 2 / fan-in), keeps the signal's size through this network without batch norm:
+# it beat Keras's Glorot default on chapter 4's validation share with seeds 0, 1 and 2 (paired
+# gain 2.0 points, standard error 0.5: benchmarks/RESULTS.md). The name gives each layer its
+# own initializer, so no two layers share a kernel.
+Conv = partial(layers.Conv2D, padding="same", activation="relu", kernel_initializer="he_normal")
 
 
 def _check_row(name, widths):

@@ -288,6 +288,21 @@ def test_cifar_variant_round_trips_with_its_aux_head(tmp_path):
     )
 
 
+def test_convolutions_are_he_initialized_and_each_draws_its_own_kernel():
+    """Variance 2 / fan-in (Keras's "he_normal": truncated at two standard deviations and widened
+    to make up for it), the ReLU scaling chapter 4 chose on validation."""
+    model = googlenet_cifar()
+    for name in ("conv1", "inception_3a_3x3", "inception_4c_5x5_reduce"):
+        kernel = model.get_layer(name).get_weights()[0]
+        fan_in = np.prod(kernel.shape[:-1])
+        assert kernel.std() == pytest.approx(np.sqrt(2 / fan_in), rel=0.1), name
+    first, second = (
+        model.get_layer(f"inception_{n}_pool_proj").get_weights()[0] for n in ("4b", "4c")
+    )
+    assert first.shape == second.shape == (1, 1, 128, 16)
+    assert not np.array_equal(first, second)
+
+
 def test_cifar_variant_counts_shapes_and_macs():
     model = googlenet_cifar()
     assert model.count_params() == 121_178
