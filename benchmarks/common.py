@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cnn_lessons import MODELS, course, data, training  # noqa: E402
 from cnn_lessons._keras import keras  # noqa: E402
-from cnn_lessons.precision import cpu_name  # noqa: E402
+from cnn_lessons.precision import cpu_name, onednn  # noqa: E402
 
 
 def chapter_names(text):
@@ -57,7 +57,7 @@ def machine(mode):
     return {
         "backend": keras.backend.backend(), "keras": keras.__version__, "device": mode.device,
         "cpu": cpu_name(), "precision": mode.precision, "python": platform.python_version(),
-        "platform": platform.platform(), "date": time.strftime("%Y-%m-%d"),
+        "platform": platform.platform(), "date": time.strftime("%Y-%m-%d"), "onednn": onednn(),
     }  # fmt: skip
 
 

@@ -3,6 +3,7 @@
     python benchmarks/throughput.py                    # every chapter
     python benchmarks/throughput.py --chapters 3,5 --rounds 5
     python benchmarks/throughput.py --applications     # + ours against keras.applications
+    python benchmarks/throughput.py --variants recipe  # the chapters' recipes alone
     KERAS_BACKEND=jax python benchmarks/throughput.py  # the same on JAX
 
 Each chapter trains its main model with its recipe from the course table, through
@@ -86,12 +87,12 @@ def variants(recipe, precision):
     return found
 
 
-def measure_chapter(key, mode, images, rounds, flops):
-    """Every variant of one chapter, alternating round by round."""
+def measure_chapter(key, mode, images, rounds, flops, only=None):
+    """Every variant of one chapter (or those labelled in `only`), alternating round by round."""
     plan = course.CHAPTERS[key]
     recipe = plan.recipe(mode)
     dataset = chapter_data(key, images)
-    compared = variants(recipe, mode.precision)
+    compared = [v for v in variants(recipe, mode.precision) if only is None or v[0] in only]
     seconds = {label: [] for label, _, _ in compared}
     for round_ in range(rounds):
         order = compared if round_ % 2 == 0 else compared[::-1]  # who goes first alternates
@@ -167,8 +168,10 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per variant")
     parser.add_argument("--applications", action="store_true",
                         help="also ours against keras.applications (ResNet-50, VGG-16)")  # fmt: skip
+    parser.add_argument("--variants", help="only these, e.g. 'recipe' (default: every variant)")
     parser.add_argument("--output", default="throughput.json")
     args = parser.parse_args(argv)
+    only = None if args.variants is None else args.variants.split(",")
     keys = chapter_names(args.chapters)
     mode = training.configure()
     record = {**machine(mode), "chapters": {}}
@@ -183,7 +186,7 @@ def main(argv=None):
     record["convolution_gflops"] = {p: round(f / 1e9, 1) for p, f in flops.items()}
     print(f"3x3 convolution: {record['convolution_gflops']} GFLOP/s", flush=True)
     for key in keys:
-        record["chapters"][key] = measure_chapter(key, mode, args.images, args.rounds, flops)
+        record["chapters"][key] = measure_chapter(key, mode, args.images, args.rounds, flops, only)
         save()
         print_chapter(key, record["chapters"][key])
     if args.applications:

@@ -305,7 +305,7 @@ def _kernel_check():
 
 
 def _doctor(args):
-    from . import data, training
+    from . import data, precision, training
     from ._keras import keras
 
     problems = 0
@@ -316,7 +316,8 @@ def _doctor(args):
     )
     print(f"python    {platform.python_version()} ({sys.executable})")
     print(f"keras     {keras.__version__}")
-    print(f"backend   {backend} {version}")
+    kernels = {True: ", oneDNN kernels on", False: ", oneDNN kernels off", None: ""}
+    print(f"backend   {backend} {version}{kernels[precision.onednn()]}")
     print(f"device    {training.accelerator()}")
     for name in DATASETS:
         print(f"data      {_status_line(data.status(name))}")

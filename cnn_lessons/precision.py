@@ -70,13 +70,27 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
+def onednn():
+    """Whether TensorFlow runs its oneDNN kernels in this process (None on another backend, or
+    where this TensorFlow cannot say): `cnn_lessons` asks for them before TensorFlow starts."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    try:
+        from tensorflow.python.util import _pywrap_util_port  # TensorFlow's own switch
+    except ImportError:
+        return None
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
 def machine_key():
-    """What the measurement depends on: the CPU, its core count, the backend and Keras."""
+    """What the measurement depends on: the CPU, its core count, the backend (and whether
+    TensorFlow's oneDNN kernels are on) and Keras."""
     backend = keras.backend.backend()
     module = __import__({"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}[backend])
+    kernels = {True: "; oneDNN", False: "; no oneDNN", None: ""}[onednn()]
     return (
-        f"{cpu_name()}; {os.cpu_count()} cores; {backend} {getattr(module, '__version__', '?')}; "
-        f"keras {keras.__version__}"
+        f"{cpu_name()}; {os.cpu_count()} cores; {backend} {getattr(module, '__version__', '?')}"
+        f"{kernels}; keras {keras.__version__}"
     )
 
 
