@@ -235,7 +235,8 @@ FROM_A = ("conv1_1", "conv2_1", "conv3_1", "conv3_2", "fc6", "fc7", "fc8")
 
 
 def vgg_depth(n_images, n_held, epochs, arms=DEPTH_ARMS, from_a=FROM_A, width=16, batch_size=64,
-              learning_rate=1e-3, seed=0, data_dir=None, verbose=True):  # fmt: skip
+              learning_rate=1e-3, flip=False, shift=0, seed=0, data_dir=None,
+              verbose=True):  # fmt: skip
     """Train `vgg.vgg_cifar` columns A and E for `epochs` on the first `n_images` of
     `n_images + n_held` CIFAR-10 training images and measure them after every epoch on the other
     `n_held` (held out; the test set is not used), once per arm of `DEPTH_ARMS`: A and E without
@@ -243,7 +244,8 @@ def vgg_depth(n_images, n_held, epochs, arms=DEPTH_ARMS, from_a=FROM_A, width=16
     trained A's layers named in `from_a` (the paper's, `FROM_A`, or some of them; the rest
     random; "E from A" needs the "A" arm, which trains first), and A and E with batch
     normalization. Adam at a constant `learning_rate`, no dropout, so that only depth,
-    initialization and normalization differ; the same seed gives every arm the same order of
+    initialization and normalization differ; `flip` and `shift` augment every arm's images as
+    the paper's crops and mirror images did. The same seed gives every arm the same order of
     images. Returns {"curves": {arm: `epoch_curves`}, "seconds": {arm: wall time}}."""
     from . import training, vgg
     from .recipes import Recipe
@@ -262,7 +264,8 @@ def vgg_depth(n_images, n_held, epochs, arms=DEPTH_ARMS, from_a=FROM_A, width=16
         )
     (x, y), held = _trained_and_held_out(n_images, n_held, seed, data_dir)
     recipe = Recipe(optimizer="adam", learning_rate=learning_rate, schedule="constant",
-                    batch_size=batch_size, epochs=epochs, validation_split=0.0)  # fmt: skip
+                    batch_size=batch_size, epochs=epochs, validation_split=0.0, flip=flip,
+                    shift=shift)  # fmt: skip
     curves, seconds, trained_a = {}, {}, None
     for arm in arms:
         training.free_memory()
