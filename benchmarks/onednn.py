@@ -43,6 +43,9 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per setting")
     parser.add_argument("--output", default="onednn.json")
     args = parser.parse_args(argv)
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend != "tensorflow":
+        raise SystemExit(f"oneDNN is TensorFlow's switch: unset KERAS_BACKEND (it is {backend!r})")
     records = {setting: [] for setting in SETTINGS}
     for round_ in range(args.rounds):
         for setting in list(SETTINGS)[:: 1 if round_ % 2 == 0 else -1]:

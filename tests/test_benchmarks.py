@@ -63,3 +63,20 @@ def test_time_to_accuracy_times_the_chapters_quick_run_to_its_floor(
     assert 0 < result["seconds_to_target"] <= result["training_seconds"]
     assert result["test_accuracy"] >= 0.88 and len(result["curve"]) == 2
     assert "benchmarks" not in sys.modules  # the scripts stay scripts
+
+
+def test_onednn_compares_the_kernels_on_and_off_in_fresh_processes(
+    tmp_path, mnist_dir, monkeypatch
+):
+    monkeypatch.setenv("CNN_LESSONS_DATA", str(mnist_dir))
+    onednn = _script("onednn", monkeypatch)
+    output = tmp_path / "onednn.json"
+    onednn.main(["--chapters", "1", "--images", "512", "--rounds", "1", "--output", str(output)])
+    result = json.loads(output.read_text())
+    row = result["chapters"]["01_lenet5"]
+    assert row["model"] == "lenet5_modern"
+    for setting in ("on", "off"):  # the script checked that TensorFlow took each setting
+        assert row[setting]["images_per_second"] > 0 and len(row[setting]["rounds"]) == 1
+        assert result[f"convolution_gflops_{setting}"] > 0
+    ratio = row["on"]["images_per_second"] / row["off"]["images_per_second"]
+    assert row["speedup"] == pytest.approx(ratio, abs=1e-3)
